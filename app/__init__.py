@@ -1,0 +1,41 @@
+"""The Flask application factory: settings, services, blueprints, CLI."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from app.settings import Settings
+
+log = logging.getLogger("app")
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    from app.api import register_api
+    from app.cli import register_cli
+    from app.services import Services
+
+    settings = settings or Settings.from_env()
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=11 * 1024 * 1024,
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["settings"] = settings
+    app.extensions["services"] = Services(settings)
+    register_api(app)
+    register_cli(app)
+    if settings.clock_offset_seconds:
+        log.warning(
+            "CLOCK_OFFSET_SECONDS=%s: this process's clock is shifted by %s seconds",
+            settings.clock_offset_seconds,
+            settings.clock_offset_seconds,
+        )
+    if settings.scheduler_enabled:
+        from app.worker import start_in_web_process
+
+        start_in_web_process(app)
+    return app

@@ -1,0 +1,140 @@
+"""Operators' commands: ``flask --app app <command>``."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from app.settings import ROOT
+
+db_cli = AppGroup("db", help="数据库迁移 (Alembic).")
+routing_cli = AppGroup("routing", help="责任清单 (routing table) 检查.")
+staff_cli = AppGroup("staff", help="工作人员邀请与撤销.")
+
+
+def _services() -> Any:
+    return current_app.extensions["services"]
+
+
+def _alembic_config() -> Any:
+    from alembic.config import Config
+
+    cfg = Config(str(ROOT / "migrations" / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", _services().settings.database_url.replace("%", "%%"))
+    return cfg
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Migrate the database to REVISION (default: head)."""
+    from alembic import command
+
+    _services().db.engine.dispose()  # makes the SQLite directory if needed
+    command.upgrade(_alembic_config(), revision)
+    click.echo(f"database at {revision}")
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    from alembic import command
+
+    command.downgrade(_alembic_config(), revision)
+
+
+@db_cli.command("current")
+def db_current() -> None:
+    from alembic import command
+
+    command.current(_alembic_config())
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True)
+def db_revision(message: str) -> None:
+    """Autogenerate a migration from the models."""
+    from alembic import command
+
+    command.revision(_alembic_config(), message=message, autogenerate=True)
+
+
+@routing_cli.command("check")
+@click.option("--config", "path", default=None, help="配置文件路径 (默认 CASES_CONFIG)")
+def routing_check(path: str | None) -> None:
+    """Validate the county's routes/categories/clocks file."""
+    from routing import check_file
+
+    path = path or _services().settings.cases_config
+    problems, warnings = check_file(path, _services().clock.now().date())
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if problems:
+        for problem in problems:
+            click.echo(f"error: {problem}", err=True)
+        click.echo(f"{path}: {len(problems)} problem(s)", err=True)
+        sys.exit(1)
+    click.echo(f"{path}: ok")
+
+
+@click.command("seed")
+def seed() -> None:
+    """Load departments, townships, property companies and demo communities."""
+    from handlers.seed import seed_reference
+
+    counts = seed_reference(_services().context())
+    click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
+
+
+@staff_cli.command("invite")
+@click.option("--department", required=True, help="部门或乡镇(街道)名称")
+@click.option("--role", type=click.Choice(["handler", "head", "supervisor", "admin"]), required=True)
+@click.option("--hours", default=72, show_default=True, help="绑定码有效小时数")
+def staff_invite(department: str, role: str, hours: int) -> None:
+    """Print a one-time binding code on the last line."""
+    from handlers.accounts import invite_staff
+    from handlers.errors import DomainError
+
+    try:
+        code, expires_at = invite_staff(_services().context(), department, role, hours)
+    except DomainError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
+    click.echo(f"{department} {role}, valid until {expires_at.isoformat()}")
+    click.echo(code)
+
+
+@staff_cli.command("revoke")
+@click.option("--user", "user_id", type=int, required=True)
+def staff_revoke(user_id: int) -> None:
+    """Take a staff role away at once."""
+    from handlers.accounts import revoke_staff
+    from handlers.errors import DomainError
+
+    try:
+        revoke_staff(_services().context(), user_id)
+    except DomainError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
+    click.echo(f"user {user_id} is a resident again")
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run each job once and exit.")
+def worker(once: bool) -> None:
+    """Run the background jobs in the foreground."""
+    from app.worker import run_worker
+
+    run_worker(current_app._get_current_object(), once=once)  # type: ignore[attr-defined]
+
+
+def register_cli(app: Flask) -> None:
+    for group in (db_cli, routing_cli, staff_cli):
+        app.cli.add_command(group)
+    app.cli.add_command(seed)
+    app.cli.add_command(worker)

@@ -1,0 +1,206 @@
+"""Cases (工单), their assignments, timeline, photos, extensions, escalations."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base
+from app.models.places import Community, Department
+
+SUBMITTED = "submitted"
+DISPATCHED = "dispatched"
+ACCEPTED = "accepted"
+RESOLVED = "resolved"
+CLOSED = "closed"
+RETURNED = "returned"
+REOPENED = "reopened"
+REJECTED = "rejected"
+MERGED = "merged"
+STATUSES = (SUBMITTED, DISPATCHED, ACCEPTED, RESOLVED, CLOSED, RETURNED, REOPENED, REJECTED, MERGED)
+# States in which a department still owes work and the clocks run.
+OPEN_STATUSES = (SUBMITTED, DISPATCHED, ACCEPTED, RETURNED, REOPENED)
+
+LEAD = "主办"
+CO = "协办"
+LOCAL = "属地"
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    category: Mapped[str] = mapped_column(String(64))
+    config_version: Mapped[str] = mapped_column(String(32))
+    route: Mapped[str] = mapped_column(String(32))
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    anonymous: Mapped[bool] = mapped_column(default=False)
+    description: Mapped[str] = mapped_column(Text)
+    location_text: Mapped[str] = mapped_column(String(200), default="")
+    lat: Mapped[float | None] = mapped_column(default=None)
+    lng: Mapped[float | None] = mapped_column(default=None)
+    status: Mapped[str] = mapped_column(String(16), default=SUBMITTED)
+    urgent: Mapped[bool] = mapped_column(default=False)
+    needs_review: Mapped[bool] = mapped_column(default=False)
+    primary_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    # Clocks. The accept window starts at dispatch, the resolve window at
+    # dispatch too and again on reopen (``resolve_started_at``).
+    accept_due_at: Mapped[datetime | None] = mapped_column(default=None)
+    resolve_started_at: Mapped[datetime | None] = mapped_column(default=None)
+    resolve_due_at: Mapped[datetime | None] = mapped_column(default=None)
+    accepted_at: Mapped[datetime | None] = mapped_column(default=None)
+    resolved_at: Mapped[datetime | None] = mapped_column(default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The deadline a queue sorts by: accept until accepted, then resolve.
+    due_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Escalation state: the highest ladder step reached for the current
+    # deadline, and when the sweep must next look at this case (NULL: never).
+    escalation_step: Mapped[str | None] = mapped_column(String(16), default=None)
+    next_escalation_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    rating: Mapped[int | None] = mapped_column(default=None)
+    rating_comment: Mapped[str] = mapped_column(Text, default="")
+    reject_reason: Mapped[str] = mapped_column(Text, default="")
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), default=None)
+    violation: Mapped[str | None] = mapped_column(String(16), default=None)  # confirmed | denied
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), default=None)
+
+    community: Mapped[Community] = relationship(lazy="joined")
+    primary_department: Mapped[Department | None] = relationship(lazy="joined")
+    assignments: Mapped[list[Assignment]] = relationship(
+        back_populates="case", order_by="Assignment.position", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[CaseEvent]] = relationship(
+        back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("reporter_id", "idempotency_key", name="uq_case_idempotency"),
+        # The escalation sweep: only what is due, through an index.
+        Index("ix_cases_next_escalation_at", "next_escalation_at"),
+        # Supervisors' overdue list and open cases by deadline.
+        Index("ix_cases_status_due", "status", "due_at"),
+        Index("ix_cases_reporter_created", "reporter_id", "created_at"),
+        Index("ix_cases_community", "community_id"),
+        Index("ix_cases_created_at", "created_at"),
+        Index("ix_cases_status_resolved", "status", "resolved_at"),
+    )
+
+
+class Assignment(Base):
+    """A department's part in a case: 主办, 协办 or 属地."""
+
+    __tablename__ = "assignments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    role: Mapped[str] = mapped_column(String(8))
+    position: Mapped[int] = mapped_column(default=0)
+    # Copied from the case so a department's queue sorts within one index.
+    due_at: Mapped[datetime | None] = mapped_column(default=None)
+    open: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+    case: Mapped[Case] = relationship(back_populates="assignments")
+    department: Mapped[Department] = relationship(lazy="joined")
+
+    __table_args__ = (
+        UniqueConstraint("case_id", "department_id", name="uq_assignment"),
+        Index("ix_assignments_queue", "department_id", "open", "due_at"),
+    )
+
+
+class CaseEvent(Base):
+    """One entry of a case's timeline. Append-only: never updated or deleted."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    # Who did it, as shown: a department name, "居民", "系统".
+    actor_label: Mapped[str] = mapped_column(String(64), default="")
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), default=None)
+    note: Mapped[str] = mapped_column(Text, default="")
+    step: Mapped[str | None] = mapped_column(String(16), default=None)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    case: Mapped[Case] = relationship(back_populates="events")
+
+
+class Photo(Base):
+    """An uploaded photo. ``id`` is random so its URL cannot be guessed."""
+
+    __tablename__ = "photos"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True, default=None)
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("case_events.id"), default=None)
+    width: Mapped[int]
+    height: Mapped[int]
+    display_key: Mapped[str] = mapped_column(String(128))
+    thumb_key: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+
+
+class Extension(Base):
+    """A request for more time (延期) and the supervisor's decision."""
+
+    __tablename__ = "extensions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    until: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    decision_note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+
+    case: Mapped[Case] = relationship()
+
+    __table_args__ = (Index("ix_extensions_status", "status", "created_at"),)
+
+
+class Escalation(Base):
+    """A ladder step fired for a case's deadline. The unique key makes each
+    step happen once per case and deadline, however many workers run."""
+
+    __tablename__ = "escalations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    deadline_kind: Mapped[str] = mapped_column(String(8))  # accept | resolve
+    deadline_at: Mapped[datetime]
+    step: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime]
+    fired_at: Mapped[datetime]
+
+    __table_args__ = (
+        UniqueConstraint("case_id", "deadline_kind", "deadline_at", "step", name="uq_escalation_once"),
+        Index("ix_escalations_fired", "fired_at"),
+    )
+
+
+class CaseNumberCounter(Base):
+    """Per-day sequence behind public numbers such as YN20260603-0042."""
+
+    __tablename__ = "case_number_counters"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    last: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,76 @@
+"""Users (residents and staff), staff invites, subscription quotas."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base
+from app.models.places import Department
+
+RESIDENT = "resident"
+HANDLER = "handler"
+HEAD = "head"
+SUPERVISOR = "supervisor"
+ADMIN = "admin"
+STAFF_ROLES = (HANDLER, HEAD, SUPERVISOR, ADMIN)
+ROLES = (RESIDENT, *STAFF_ROLES)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    openid: Mapped[str] = mapped_column(String(64), unique=True)
+    unionid: Mapped[str | None] = mapped_column(String(64), default=None)
+    role: Mapped[str] = mapped_column(String(16), default=RESIDENT)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    display_name: Mapped[str] = mapped_column(String(64), default="")
+    phone: Mapped[str] = mapped_column(String(20), default="")
+    wecom_userid: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime]
+    last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    department: Mapped[Department | None] = relationship(lazy="joined")
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+
+class StaffInvite(Base):
+    """A one-time, expiring code that makes its holder staff of a department."""
+
+    __tablename__ = "staff_invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None] = mapped_column(default=None)
+    used_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+
+class Subscription(Base):
+    """What a user allowed for one subscribe-message template.
+
+    A one-time subscription gives one message per accept, so ``quota`` counts
+    the messages left; a long-term template needs no count while ``status`` is
+    accept.
+    """
+
+    __tablename__ = "subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    template_id: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), default="accept")
+    quota: Mapped[int] = mapped_column(default=0)
+    long_term: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("user_id", "template_id", name="uq_subscription"),)

@@ -1,0 +1,86 @@
+"""Builds the product's ports from the settings: database, clock, county
+configuration, photo storage, WeChat gateways. Nothing here runs at import."""
+
+from __future__ import annotations
+
+import logging
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from app.clock import Clock
+from app.db import Database
+from app.settings import Settings
+from handlers.context import Context
+
+log = logging.getLogger(__name__)
+
+
+class Services:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.clock = Clock(settings.clock_offset_seconds)
+        self._wakers: list[Any] = []
+
+    @cached_property
+    def db(self) -> Database:
+        url = self.settings.database_url
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        return Database(url)
+
+    @cached_property
+    def county(self) -> Any:
+        from routing import load_config
+
+        return load_config(self.settings.cases_config)
+
+    @cached_property
+    def photos(self) -> Any:
+        from app.photos import LocalPhotoStorage
+
+        return LocalPhotoStorage(self.settings.photo_dir)
+
+    @cached_property
+    def token_storage(self) -> Any:
+        from app.wechat import make_token_storage
+
+        return make_token_storage(self.settings.redis_url or None, engine=self.db.engine)
+
+    @cached_property
+    def wechat(self) -> Any:
+        from app.wechat import MiniProgram
+
+        s = self.settings
+        return MiniProgram(s.wechat_appid, s.wechat_secret, s.wechat_api_base, self.token_storage)
+
+    @cached_property
+    def wecom(self) -> Any:
+        from app.wechat import WeCom
+
+        s = self.settings
+        if not (s.wecom_corp_id and s.wecom_secret):
+            return None
+        return WeCom(s.wecom_corp_id, s.wecom_secret, s.wecom_agent_id, s.wecom_api_base, self.token_storage)
+
+    def on_outbox_write(self, callback: Any) -> None:
+        self._wakers.append(callback)
+
+    def _wake(self) -> None:
+        for callback in self._wakers:
+            callback()
+
+    def context(self) -> Context:
+        return Context(
+            uow=self.db.uow,
+            clock=self.clock,
+            county=self.county,
+            photos=self.photos,
+            wechat=self.wechat,
+            wecom=self.wecom,
+            wake_outbox=self._wake,
+        )
+
+    def close(self) -> None:
+        if "db" in self.__dict__:
+            self.db.dispose()

@@ -1,0 +1,92 @@
+"""The one place that reads the environment.
+
+Every setting the product understands is listed here with its default; nothing
+else in the code reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SystemExit(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _bool(env: dict[str, str], name: str, default: bool = False) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    return raw in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_key: str
+    secret_key_is_random: bool
+    wechat_appid: str
+    wechat_secret: str
+    wechat_api_base: str
+    wechat_token: str
+    wechat_encoding_aes_key: str
+    wecom_corp_id: str
+    wecom_secret: str
+    wecom_agent_id: str
+    wecom_api_base: str
+    redis_url: str
+    cases_config: str
+    photo_dir: str
+    scheduler_enabled: bool
+    escalation_interval_seconds: int
+    clock_offset_seconds: int
+    outbox_interval_seconds: int = 5
+    token_max_age_seconds: int = 7 * 24 * 3600
+    public_base_url: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        instance = ROOT / "instance"
+        secret = env.get("SECRET_KEY", "")
+        return cls(
+            database_url=env.get("DATABASE_URL") or f"sqlite:///{instance / 'cases.db'}",
+            secret_key=secret or secrets.token_hex(32),
+            secret_key_is_random=not secret,
+            wechat_appid=env.get("WECHAT_APPID") or "wx-sandbox-appid",
+            wechat_secret=env.get("WECHAT_SECRET") or "sandbox-secret",
+            wechat_api_base=_with_slash(env.get("WECHAT_API_BASE") or "https://api.weixin.qq.com/"),
+            wechat_token=env.get("WECHAT_TOKEN") or "sandbox-token",
+            wechat_encoding_aes_key=env.get("WECHAT_ENCODING_AES_KEY", ""),
+            wecom_corp_id=env.get("WECOM_CORP_ID", ""),
+            wecom_secret=env.get("WECOM_SECRET", ""),
+            wecom_agent_id=env.get("WECOM_AGENT_ID", ""),
+            wecom_api_base=_with_slash(env.get("WECOM_API_BASE") or "https://qyapi.weixin.qq.com/"),
+            redis_url=env.get("REDIS_URL", ""),
+            cases_config=env.get("CASES_CONFIG") or str(ROOT / "config" / "county.yaml"),
+            photo_dir=env.get("PHOTO_DIR") or str(instance / "photos"),
+            scheduler_enabled=_bool(env, "SCHEDULER_ENABLED"),
+            escalation_interval_seconds=max(1, _int(env, "ESCALATION_INTERVAL_SECONDS", 60)),
+            clock_offset_seconds=_int(env, "CLOCK_OFFSET_SECONDS", 0),
+            outbox_interval_seconds=max(1, _int(env, "OUTBOX_INTERVAL_SECONDS", 5)),
+            public_base_url=env.get("PUBLIC_BASE_URL", "").rstrip("/"),
+        )
+
+    def but(self, **changes: object) -> Settings:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _with_slash(url: str) -> str:
+    return url if url.endswith("/") else url + "/"

@@ -1,0 +1,119 @@
+"""Logging in with WeChat, inviting and binding staff, revoking them."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from app.models import Department, StaffInvite, User
+from app.models.people import RESIDENT, STAFF_ROLES
+from handlers.context import Context
+from handlers.errors import Conflict, DomainError, Invalid, NotFound, Unavailable
+
+# Unambiguous characters: no 0/O, 1/I/L.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256(code.strip().upper().replace("-", "").encode()).hexdigest()
+
+
+def login_with_wechat(ctx: Context, code: str) -> User:
+    """Exchange a ``wx.login`` code for the user it names; create on first login."""
+    from app.wechat import WeChatRejected, WeChatUnavailable
+
+    try:
+        session = ctx.wechat.code_to_session(code)
+    except WeChatRejected as exc:
+        messages = {
+            "invalid_code": "登录凭证无效，请重新进入小程序",
+            "code_used": "登录凭证已使用，请重新进入小程序",
+            "too_frequent": "登录太频繁，请稍后再试",
+            "risky_user": "微信判定该账号存在风险，暂时无法登录",
+        }
+        status = 429 if exc.kind == "too_frequent" else 400 if exc.kind != "risky_user" else 403
+        raise DomainError(
+            messages.get(exc.kind, "微信登录失败，请重试"), f"wechat_{exc.kind}", status
+        ) from exc
+    except WeChatUnavailable as exc:
+        raise Unavailable("微信服务暂时不可用，请稍后重试", "wechat_unavailable") from exc
+    openid = session["openid"]
+    now = ctx.now()
+    with ctx.uow() as uow:
+        user = uow.session.scalar(select(User).where(User.openid == openid))
+        if user is None:
+            user = User(openid=openid, unionid=session.get("unionid"), created_at=now)
+            uow.session.add(user)
+        user.last_login_at = now
+        uow.commit()
+        uow.session.refresh(user)
+        uow.session.expunge(user)
+    # The session_key is deliberately dropped here: it never leaves the server
+    # and nothing we do needs it.
+    return user
+
+
+def invite_staff(ctx: Context, department_name: str, role: str, hours: int = 72) -> tuple[str, datetime]:
+    if role not in STAFF_ROLES:
+        raise Invalid(f"未知的角色：{role}")
+    if hours <= 0 or hours > 24 * 30:
+        raise Invalid("有效期应在 1 小时到 30 天之间")
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
+    code = "-".join(raw[i : i + 4] for i in range(0, 12, 4))
+    now = ctx.now()
+    with ctx.uow() as uow:
+        department = uow.session.scalar(select(Department).where(Department.name == department_name))
+        if department is None:
+            raise NotFound(f"找不到部门或乡镇：{department_name}（请先运行 seed）", "unknown_department")
+        uow.session.add(
+            StaffInvite(
+                code_hash=_hash(code),
+                department_id=department.id,
+                role=role,
+                created_at=now,
+                expires_at=now + timedelta(hours=hours),
+            )
+        )
+        uow.commit()
+    return code, now + timedelta(hours=hours)
+
+
+def bind_staff(ctx: Context, user_id: int, code: str) -> User:
+    """Spend a one-time code: the caller becomes staff of its department."""
+    now = ctx.now()
+    with ctx.uow() as uow:
+        invite = uow.session.scalar(select(StaffInvite).where(StaffInvite.code_hash == _hash(code)))
+        if invite is None:
+            raise NotFound("绑定码不正确，请核对后重试", "bad_binding_code")
+        if invite.expires_at <= now:
+            raise DomainError("绑定码已过期，请联系管理员重新获取", "binding_code_expired", 410)
+        # Spend the code atomically: of two concurrent binds, one wins.
+        spent = uow.session.execute(
+            update(StaffInvite)
+            .where(StaffInvite.id == invite.id, StaffInvite.used_at.is_(None))
+            .values(used_at=now, used_by_id=user_id)
+        )
+        if spent.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict("绑定码已被使用", "binding_code_used")
+        user = uow.session.get(User, user_id)
+        if user is None:
+            raise NotFound("账号不存在")
+        user.role = invite.role
+        user.department_id = invite.department_id
+        uow.commit()
+        uow.session.refresh(user)
+        uow.session.expunge(user)
+    return user
+
+
+def revoke_staff(ctx: Context, user_id: int) -> None:
+    with ctx.uow() as uow:
+        user = uow.session.get(User, user_id)
+        if user is None:
+            raise NotFound(f"找不到用户 {user_id}")
+        user.role = RESIDENT
+        user.department_id = None
+        uow.commit()

@@ -1,0 +1,44 @@
+"""Closing resolved cases whose rating window ran out with no answer."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.models import Case
+from app.models.cases import CLOSED, RESOLVED
+from handlers.clocks import min_span, rating_deadline
+from handlers.context import Context
+from handlers.timeline import record
+
+BATCH = 200
+
+
+def close_expired(ctx: Context) -> int:
+    """Close every resolved case past its rating window; answers how many."""
+    county = ctx.county
+    now = ctx.now()
+    closed = 0
+    # A calendar window bounds the query; a working-day window is checked per case.
+    horizon = now - min_span(county, county.rating_window)
+    while True:
+        with ctx.uow() as uow:
+            s = uow.session
+            candidates = list(
+                s.scalars(
+                    select(Case)
+                    .where(Case.status == RESOLVED, Case.resolved_at <= now, Case.resolved_at <= horizon)
+                    .order_by(Case.resolved_at, Case.id)
+                    .limit(BATCH)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            due = [c for c in candidates if rating_deadline(c, county) <= now]
+            for case in due:
+                case.status = CLOSED
+                case.closed_at = now
+                case.updated_at = now
+                record(s, case, "closed", now, label="系统", note="评价期已过，工单自动关闭")
+            uow.commit()
+            closed += len(due)
+        if len(candidates) < BATCH or not due:
+            return closed

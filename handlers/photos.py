@@ -1,0 +1,96 @@
+"""Uploading a photo: normalise it, store it under its content hash, record it."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Case, Photo, User
+from app.models.cases import Assignment
+from app.models.people import ADMIN, SUPERVISOR
+from app.photos import PhotoRejected, process_upload, storage_keys
+from handlers.context import Context
+from handlers.errors import DomainError, NotFound
+
+
+def upload_photo(ctx: Context, owner_id: int, data: bytes) -> Photo:
+    try:
+        processed = process_upload(data)
+    except PhotoRejected as exc:
+        raise DomainError(exc.message, exc.code, exc.status) from exc
+    display_key, thumb_key = storage_keys(processed.sha256)
+    # The same photo twice is stored once; each upload still gets its own
+    # record so ownership and attachment stay per upload.
+    ctx.photos.put(display_key, processed.display)
+    ctx.photos.put(thumb_key, processed.thumb)
+    with ctx.uow() as uow:
+        photo = Photo(
+            id=secrets.token_urlsafe(16).replace("-", "x").replace("_", "y")[:22],
+            sha256=processed.sha256,
+            owner_id=owner_id,
+            width=processed.width,
+            height=processed.height,
+            display_key=display_key,
+            thumb_key=thumb_key,
+            created_at=ctx.now(),
+        )
+        uow.session.add(photo)
+        uow.commit()
+        uow.session.expunge(photo)
+    return photo
+
+
+def can_view_case(session: Session, case: Case, user: User) -> bool:
+    """Reporter, staff of the case's departments, supervisors and admins."""
+    if case.reporter_id == user.id:
+        return True
+    if user.role in (SUPERVISOR, ADMIN):
+        return True
+    if user.is_staff and user.department_id is not None:
+        return (
+            session.scalar(
+                select(Assignment.id).where(
+                    Assignment.case_id == case.id, Assignment.department_id == user.department_id
+                )
+            )
+            is not None
+        )
+    # A merged case's reporter follows the surviving case.
+    merged = session.scalar(
+        select(Case.id).where(Case.merged_into_id == case.id, Case.reporter_id == user.id)
+    )
+    return merged is not None
+
+
+def open_photo(ctx: Context, photo_id: str, user: User, thumb: bool) -> bytes:
+    """The stored bytes, for the uploader or a party to the photo's case; else 404."""
+    with ctx.uow() as uow:
+        photo = uow.session.get(Photo, photo_id)
+        if photo is None:
+            raise NotFound("找不到该照片", "photo_not_found")
+        allowed = photo.owner_id == user.id
+        if not allowed and photo.case_id is not None:
+            case = uow.session.get(Case, photo.case_id)
+            allowed = case is not None and can_view_case(uow.session, case, user)
+        if not allowed:
+            raise NotFound("找不到该照片", "photo_not_found")
+        key = photo.thumb_key if thumb else photo.display_key
+    data = ctx.photos.get(key)
+    if data is None:
+        raise NotFound("照片文件已丢失", "photo_missing")
+    return data  # type: ignore[no-any-return]
+
+
+def open_photo_by_link(ctx: Context, photo_id: str, thumb: bool) -> bytes:
+    """The stored bytes for a signed link (the signature was checked at the edge)."""
+    with ctx.uow() as uow:
+        photo = uow.session.get(Photo, photo_id)
+        if photo is None:
+            raise NotFound("找不到该照片", "photo_not_found")
+        key = photo.thumb_key if thumb else photo.display_key
+    data = ctx.photos.get(key)
+    if data is None:
+        raise NotFound("照片文件已丢失", "photo_missing")
+    return data  # type: ignore[no-any-return]

@@ -1,0 +1,164 @@
+"""The working calendar: official Chinese holidays and adjusted working days
+(调休), working hours, the county's time zone.
+
+The ``chinese_calendar`` package knows a year once the State Council has
+published its holidays. The county's file may list a year itself; a year
+known to neither falls back to Monday–Friday with a warning, never an error.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import chinese_calendar
+
+from routing.durations import Duration
+
+log = logging.getLogger(__name__)
+
+# How far a working-time addition may search before the configuration is
+# declared impossible (no working day at all in ten years).
+_MAX_DAYS = 3660
+
+
+@dataclass(frozen=True)
+class Period:
+    start: time
+    end: time
+
+    @property
+    def seconds(self) -> int:
+        return (self.end.hour * 3600 + self.end.minute * 60) - (
+            self.start.hour * 3600 + self.start.minute * 60
+        )
+
+
+@dataclass
+class WorkingCalendar:
+    timezone: str = "Asia/Shanghai"
+    periods: tuple[Period, ...] = (Period(time(8, 30), time(12, 0)), Period(time(14, 0), time(17, 30)))
+    holidays: frozenset[date] = frozenset()
+    workdays: frozenset[date] = frozenset()
+    # Years the configuration itself lists (holidays or workdays).
+    configured_years: frozenset[int] = frozenset()
+    _warned: set[int] = field(default_factory=set, repr=False)
+
+    def __post_init__(self) -> None:
+        self.tz = ZoneInfo(self.timezone)
+
+    @property
+    def day_seconds(self) -> int:
+        return sum(p.seconds for p in self.periods)
+
+    def knows_year(self, year: int) -> bool:
+        if year in self.configured_years:
+            return True
+        try:
+            chinese_calendar.is_workday(date(year, 6, 1))
+        except NotImplementedError:
+            return False
+        return True
+
+    def unknown_years(self, years: Iterable[int]) -> list[int]:
+        return [y for y in years if not self.knows_year(y)]
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.holidays:
+            return False
+        if day in self.workdays:
+            return True
+        if day.year not in self.configured_years:
+            try:
+                return bool(chinese_calendar.is_workday(day))
+            except NotImplementedError:
+                if day.year not in self._warned:
+                    self._warned.add(day.year)
+                    log.warning(
+                        "no official holiday calendar for %s: Monday to Friday count as working days; "
+                        "upgrade chinese-calendar or list the year in the county's configuration",
+                        day.year,
+                    )
+        return day.weekday() < 5
+
+    def _periods_of(self, day: date) -> list[tuple[datetime, datetime]]:
+        if not self.is_working_day(day):
+            return []
+        return [
+            (datetime.combine(day, p.start, tzinfo=self.tz), datetime.combine(day, p.end, tzinfo=self.tz))
+            for p in self.periods
+        ]
+
+    def is_working_time(self, moment: datetime) -> bool:
+        local = moment.astimezone(self.tz)
+        return any(a <= local < b for a, b in self._periods_of(local.date()))
+
+    def add(self, start: datetime, duration: Duration) -> datetime:
+        """The deadline ``duration`` after ``start``, in UTC.
+
+        ``wh`` adds working hours; ``wd`` adds whole working days of working
+        time (a day being the configured periods' total), so a case filed at
+        10:00 on a Friday with 1wd is due at 10:00 on the next working day. A
+        start outside working time counts from the next working moment; a
+        working-time result never falls inside non-working time.
+        """
+        _require_aware(start)
+        if not duration.is_working:
+            return (start + duration.calendar_delta()).astimezone(UTC)
+        seconds = duration.amount * (3600 if duration.unit == "wh" else self.day_seconds)
+        return self.add_working_seconds(start, seconds)
+
+    def add_working_seconds(self, start: datetime, seconds: float) -> datetime:
+        _require_aware(start)
+        if seconds <= 0:
+            return start.astimezone(UTC)
+        remaining = timedelta(seconds=seconds)
+        cursor = start.astimezone(self.tz)
+        day = cursor.date()
+        for _ in range(_MAX_DAYS):
+            for begin, end in self._periods_of(day):
+                if cursor >= end:
+                    continue
+                begin = max(begin, cursor)
+                available = end - begin
+                if remaining <= available:
+                    return (begin + remaining).astimezone(UTC)
+                remaining -= available
+            day += timedelta(days=1)
+        raise ValueError("no working time found within ten years: check the working calendar")
+
+    def working_seconds_between(self, start: datetime, end: datetime) -> float:
+        _require_aware(start)
+        _require_aware(end)
+        if end <= start:
+            return 0.0
+        a, b = start.astimezone(self.tz), end.astimezone(self.tz)
+        total = 0.0
+        day = a.date()
+        while day <= b.date():
+            for begin, finish in self._periods_of(day):
+                lo, hi = max(begin, a), min(finish, b)
+                if hi > lo:
+                    total += (hi - lo).total_seconds()
+            day += timedelta(days=1)
+        return total
+
+
+def _require_aware(moment: datetime) -> None:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: the working calendar needs aware times")
+
+
+def parse_period(text: str) -> Period:
+    """``"08:30-12:00"`` -> Period."""
+    try:
+        a, b = (part.strip() for part in text.split("-"))
+        start, end = time.fromisoformat(a), time.fromisoformat(b)
+    except ValueError as exc:
+        raise ValueError(f"bad working period {text!r}: use HH:MM-HH:MM") from exc
+    if end <= start:
+        raise ValueError(f"bad working period {text!r}: the end must be after the start")
+    return Period(start, end)

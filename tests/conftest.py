@@ -1,0 +1,143 @@
+"""Shared fixtures: a real database (SQLite by default, PostgreSQL when
+TEST_DATABASE names a server), a fake WeChat on loopback, the application."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tests.fakewechat import FakeWeChat
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _migrate(url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config(str(ROOT / "migrations" / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    command.upgrade(cfg, "head")
+
+
+class TestDatabase:
+    """One migrated database per test worker; each test starts from empty tables."""
+
+    def __init__(self, tmp: Path):
+        self.server = os.environ.get("TEST_DATABASE", "")
+        self.tmp = tmp
+        if self.server:
+            base = make_url(self.server)
+            self.name = f"cases_test_{uuid.uuid4().hex[:12]}"
+            self._admin = create_engine(base, isolation_level="AUTOCOMMIT")
+            with self._admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{self.name}"'))
+            self.template_url = base.set(database=self.name).render_as_string(hide_password=False)
+        else:
+            self.template = tmp / "template.db"
+            self.template_url = f"sqlite:///{self.template}"
+        _migrate(self.template_url)
+        self.counter = 0
+
+    @property
+    def is_postgres(self) -> bool:
+        return bool(self.server)
+
+    def fresh(self) -> str:
+        """A URL of an empty, migrated database for one test."""
+        if self.is_postgres:
+            from app.models import Base
+
+            engine = create_engine(self.template_url)
+            tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+            with engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            engine.dispose()
+            return self.template_url
+        self.counter += 1
+        path = self.tmp / f"test-{self.counter}.db"
+        shutil.copyfile(self.template, path)
+        return f"sqlite:///{path}"
+
+    def drop(self) -> None:
+        if self.is_postgres:
+            with self._admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+            self._admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def test_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestDatabase]:
+    database = TestDatabase(tmp_path_factory.mktemp("db"))
+    yield database
+    database.drop()
+
+
+@pytest.fixture(scope="session")
+def fake_wechat_server() -> Iterator[FakeWeChat]:
+    fake = FakeWeChat()
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def fake_wechat(fake_wechat_server: FakeWeChat) -> FakeWeChat:
+    fake_wechat_server.reset()
+    return fake_wechat_server
+
+
+@pytest.fixture
+def database_url(test_database: TestDatabase) -> str:
+    return test_database.fresh()
+
+
+@pytest.fixture
+def settings(database_url: str, fake_wechat: FakeWeChat, tmp_path: Path) -> Any:
+    from app.settings import Settings
+
+    return Settings.from_env(
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret",
+            "WECHAT_API_BASE": fake_wechat.base_url,
+            "WECOM_API_BASE": fake_wechat.base_url,
+            "WECOM_CORP_ID": "ww-test-corp",
+            "WECOM_SECRET": "wecom-secret",
+            "WECOM_AGENT_ID": "1000002",
+            "WECHAT_TOKEN": "test-push-token",
+            "PHOTO_DIR": str(tmp_path / "photos"),
+        }
+    )
+
+
+@pytest.fixture
+def app(settings: Any) -> Iterator[Any]:
+    from app import create_app
+    from handlers.seed import seed_reference
+
+    application = create_app(settings)
+    application.config["TESTING"] = True
+    services = application.extensions["services"]
+    seed_reference(services.context())
+    yield application
+    services.close()
+
+
+@pytest.fixture
+def services(app: Any) -> Any:
+    return app.extensions["services"]
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()

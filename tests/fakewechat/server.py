@@ -1,0 +1,432 @@
+"""The fake WeChat server.
+
+Answers, with WeChat's real shapes and error codes, the endpoints the product
+uses: ``cgi-bin/token``, ``cgi-bin/stable_token``, ``sns/jscode2session``,
+``wxa/msg_sec_check``, ``cgi-bin/message/subscribe/send`` (mini-program) and
+``cgi-bin/gettoken``, ``cgi-bin/message/send`` (WeCom), all on one base URL.
+It records what it was sent and can be told to fail, over HTTP at ``/_fake/``
+or through the Python API.
+
+Login codes: ``user-<name>`` or ``user-<name>:<n>`` names the same user for
+every ``n``; each code works once (40163 after); a code starting with
+``invalid`` answers 40029, ``risky`` 40226.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+RISKY_WORDS = ("违禁词", "risky-text")
+REVIEW_WORDS = ("review-text",)
+TOKEN_GRACE_SECONDS = 300
+
+
+def openid_for(code: str) -> str:
+    name = code.split(":", 1)[0]
+    return "o" + hashlib.sha1(name.encode()).hexdigest()[:27]
+
+
+def _limit(kind: str) -> int | None:
+    return {
+        "thing": 20,
+        "number": 32,
+        "letter": 32,
+        "symbol": 5,
+        "character_string": 32,
+        "phone_number": 17,
+        "car_number": 8,
+        "name": 10,
+        "phrase": 5,
+    }.get(kind)
+
+
+class FakeState:
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.reset()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.tokens: dict[str, float] = {}  # token -> expires (monotonic)
+            self.current_token: str | None = None
+            self.wecom_token: str | None = None
+            self.used_codes: set[str] = set()
+            self.sent: list[dict[str, Any]] = []
+            self.calls: list[dict[str, Any]] = []
+            self.token_fetches = 0
+            self.wecom_token_fetches = 0
+            self.mode: dict[str, Any] = {}
+            self.fail_next: list[dict[str, Any]] = []
+            self.no_quota: set[str] = set()
+            self.unknown_wecom_users: set[str] = {"nobody"}
+            self.msgid = 1000
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        if self.server.log:
+            super().log_message(format, *args)
+
+    # -- plumbing ---------------------------------------------------------
+    def _send(self, status: int, body: Any, content_type: str = "application/json") -> None:
+        data = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _body(self) -> Any:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        if not raw:
+            return {}
+        # wechatpy sends JSON without a Content-Type: parse it whatever the header says.
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return {"_raw": raw.decode(errors="replace")}
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._dispatch("POST")
+
+    def _dispatch(self, method: str) -> None:
+        url = urlparse(self.path)
+        path = url.path.lstrip("/")
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        body = self._body() if method == "POST" else {}
+        state = self.server.state
+        if path.startswith("_fake/"):
+            self._control(method, path.removeprefix("_fake/"), body)
+            return
+        with state.lock:
+            state.calls.append(
+                {"method": method, "path": path, "query": query, "body": body, "at": time.time()}
+            )
+            mode = dict(state.mode)
+        if mode.get("latency_ms"):
+            time.sleep(mode["latency_ms"] / 1000)
+        if mode.get("reset"):
+            self.close_connection = True
+            self.connection.close()
+            return
+        if mode.get("down"):
+            self._send(502, b"Bad Gateway", "text/plain")
+            return
+        with state.lock:
+            for rule in state.fail_next:
+                if rule.get("times", 0) > 0 and rule.get("path") in (path, None, ""):
+                    rule["times"] -= 1
+                    if rule.get("http"):
+                        self._send(int(rule["http"]), b"error", "text/plain")
+                    else:
+                        self._send(
+                            200, {"errcode": rule["errcode"], "errmsg": rule.get("errmsg", "fake failure")}
+                        )
+                    return
+        if mode.get("busy"):
+            self._send(200, {"errcode": -1, "errmsg": "system error"})
+            return
+        routes = {
+            "cgi-bin/token": self._token,
+            "cgi-bin/stable_token": self._stable_token,
+            "cgi-bin/gettoken": self._wecom_token,
+            "sns/jscode2session": self._login,
+            "wxa/msg_sec_check": self._msg_sec_check,
+            "cgi-bin/message/subscribe/send": self._subscribe_send,
+            "cgi-bin/message/send": self._wecom_send,
+        }
+        handler = routes.get(path)
+        if handler is None:
+            self._send(404, {"errcode": 404, "errmsg": f"fake: no such path {path}"})
+            return
+        handler(query, body)
+
+    # -- tokens -------------------------------------------------------------
+    def _new_token(self) -> str:
+        state = self.server.state
+        token = "tok-" + secrets.token_hex(8)
+        now = time.monotonic()
+        # A new fetch retires the previous token after a grace period.
+        for old in list(state.tokens):
+            if not old.startswith("wecom-"):
+                state.tokens[old] = min(state.tokens[old], now + self.server.grace_seconds)
+        state.tokens[token] = now + 7200
+        state.current_token = token
+        return token
+
+    def _token(self, query: dict[str, str], _body: Any) -> None:
+        state = self.server.state
+        if query.get("grant_type") != "client_credential" or not query.get("appid"):
+            self._send(200, {"errcode": 40013, "errmsg": "invalid appid"})
+            return
+        if query.get("secret") == "bad-secret":
+            self._send(200, {"errcode": 40001, "errmsg": "invalid credential"})
+            return
+        with state.lock:
+            state.token_fetches += 1
+            token = self._new_token()
+        self._send(200, {"access_token": token, "expires_in": 7200})
+
+    def _stable_token(self, _query: dict[str, str], body: Any) -> None:
+        state = self.server.state
+        with state.lock:
+            state.token_fetches += 1
+            if body.get("force_refresh") or state.current_token is None:
+                token = self._new_token()
+            else:
+                token = state.current_token
+        self._send(200, {"access_token": token, "expires_in": 7200})
+
+    def _wecom_token(self, query: dict[str, str], _body: Any) -> None:
+        state = self.server.state
+        if not query.get("corpid") or not query.get("corpsecret"):
+            self._send(200, {"errcode": 40013, "errmsg": "invalid corpid"})
+            return
+        with state.lock:
+            state.wecom_token_fetches += 1
+            token = state.wecom_token
+            if token is None or state.tokens.get(token, 0) <= time.monotonic():
+                token = "wecom-" + secrets.token_hex(8)
+                state.tokens[token] = time.monotonic() + 7200
+                state.wecom_token = token
+        self._send(200, {"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": 7200})
+
+    def _check_token(self, query: dict[str, str]) -> bool:
+        state = self.server.state
+        token = query.get("access_token", "")
+        with state.lock:
+            if state.mode.get("expire_tokens"):
+                state.mode.pop("expire_tokens")
+                state.tokens = {}
+                state.current_token = None
+                state.wecom_token = None
+            if state.mode.get("always_40001"):
+                self._send(200, {"errcode": 40001, "errmsg": "invalid credential"})
+                return False
+            expires = state.tokens.get(token)
+        if expires is None:
+            self._send(200, {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid"})
+            return False
+        if expires <= time.monotonic():
+            self._send(200, {"errcode": 42001, "errmsg": "access_token expired"})
+            return False
+        return True
+
+    # -- mini-program ------------------------------------------------------
+    def _login(self, query: dict[str, str], _body: Any) -> None:
+        state = self.server.state
+        code = query.get("js_code", "")
+        if not code or code.startswith("invalid"):
+            self._send(200, {"errcode": 40029, "errmsg": "invalid code"})
+            return
+        if code.startswith("risky"):
+            self._send(200, {"errcode": 40226, "errmsg": "high risk user"})
+            return
+        with state.lock:
+            if code in state.used_codes:
+                self._send(200, {"errcode": 40163, "errmsg": "code been used"})
+                return
+            state.used_codes.add(code)
+        self._send(200, {"openid": openid_for(code), "session_key": secrets.token_urlsafe(16)})
+
+    def _msg_sec_check(self, query: dict[str, str], body: Any) -> None:
+        if not self._check_token(query):
+            return
+        content = str(body.get("content", ""))
+        risky = any(w in content for w in RISKY_WORDS)
+        review = any(w in content for w in REVIEW_WORDS)
+        if body.get("version") != 2:
+            if risky:
+                self._send(200, {"errcode": 87014, "errmsg": "risky content"})
+            else:
+                self._send(200, {"errcode": 0, "errmsg": "ok"})
+            return
+        suggest = "risky" if risky else "review" if review else "pass"
+        label = 20006 if risky else 100
+        self._send(
+            200,
+            {
+                "errcode": 0,
+                "errmsg": "ok",
+                "result": {"suggest": suggest, "label": label},
+                "detail": [{"strategy": "content_model", "errcode": 0, "suggest": suggest, "label": label}],
+                "trace_id": secrets.token_hex(8),
+            },
+        )
+
+    def _subscribe_send(self, query: dict[str, str], body: Any) -> None:
+        state = self.server.state
+        if not self._check_token(query):
+            return
+        touser = str(body.get("touser", ""))
+        if not touser.startswith("o"):
+            self._send(200, {"errcode": 40003, "errmsg": "invalid openid"})
+            return
+        if not body.get("template_id"):
+            self._send(200, {"errcode": 40037, "errmsg": "invalid template_id"})
+            return
+        data = body.get("data")
+        if not isinstance(data, dict) or not data:
+            self._send(200, {"errcode": 47003, "errmsg": "argument invalid! data is empty"})
+            return
+        for key, item in data.items():
+            value = item.get("value") if isinstance(item, dict) else None
+            if not isinstance(value, str) or not value:
+                self._send(200, {"errcode": 47003, "errmsg": f"argument invalid! data.{key}.value empty"})
+                return
+            kind = key.rstrip("0123456789")
+            limit = _limit(kind)
+            if limit is not None and len(value) > limit:
+                self._send(200, {"errcode": 47003, "errmsg": f"argument invalid! data.{key}.value too long"})
+                return
+        with state.lock:
+            if touser in state.no_quota:
+                self._send(200, {"errcode": 43101, "errmsg": "user refuse to accept the msg"})
+                return
+            state.msgid += 1
+            msgid = state.msgid
+            state.sent.append({"channel": "subscribe", "touser": touser, "msgid": msgid, "body": body})
+        self._send(200, {"errcode": 0, "errmsg": "ok", "msgid": msgid})
+
+    # -- WeCom ---------------------------------------------------------------
+    def _wecom_send(self, query: dict[str, str], body: Any) -> None:
+        state = self.server.state
+        if not self._check_token(query):
+            return
+        if not body.get("agentid"):
+            self._send(200, {"errcode": 40056, "errmsg": "invalid agentid"})
+            return
+        users = [u for u in str(body.get("touser", "")).split("|") if u]
+        with state.lock:
+            invalid = [u for u in users if u in state.unknown_wecom_users]
+            valid = [u for u in users if u not in invalid]
+            if not valid:
+                self._send(
+                    200,
+                    {"errcode": 81013, "errmsg": "all recipients invalid", "invaliduser": "|".join(invalid)},
+                )
+                return
+            state.msgid += 1
+            msgid = state.msgid
+            state.sent.append({"channel": "wecom", "touser": "|".join(valid), "msgid": msgid, "body": body})
+        self._send(
+            200,
+            {
+                "errcode": 0,
+                "errmsg": "ok",
+                "invaliduser": "|".join(invalid),
+                "invalidparty": "",
+                "invalidtag": "",
+                "msgid": str(msgid),
+            },
+        )
+
+    # -- control --------------------------------------------------------------
+    def _control(self, method: str, what: str, body: Any) -> None:
+        fake = self.server.fake
+        if what == "mode" and method == "POST":
+            fake.set_mode(**body)
+            self._send(200, {"ok": True, "mode": fake.state.mode})
+        elif what == "reset" and method == "POST":
+            fake.reset()
+            self._send(200, {"ok": True})
+        elif what == "sent":
+            self._send(200, {"items": fake.sent})
+        elif what == "calls":
+            self._send(200, {"items": fake.calls})
+        elif what == "token_fetches":
+            self._send(200, {"token_fetches": fake.token_fetches})
+        else:
+            self._send(404, {"error": "unknown control path"})
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    state: FakeState
+    fake: FakeWeChat
+    log: bool
+    grace_seconds: float
+
+
+class FakeWeChat:
+    """``FakeWeChat().start()`` answers at ``.base_url`` until ``.stop()``."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, log: bool = False, grace_seconds: float = 300):
+        self.state = FakeState()
+        self._server = _Server((host, port), _Handler)
+        self._server.state = self.state
+        self._server.fake = self
+        self._server.log = log
+        self._server.grace_seconds = grace_seconds
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/"
+
+    def start(self) -> str:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-wechat", daemon=True)
+        self._thread.start()
+        return self.base_url
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> FakeWeChat:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def reset(self) -> None:
+        self.state.reset()
+
+    def set_mode(self, **mode: Any) -> None:
+        """down, reset, busy, latency_ms, always_40001, expire_tokens: on/off;
+        no_quota: [openid, ...]; fail_next: {path, errcode | http, times}."""
+        with self.state.lock:
+            if "no_quota" in mode:
+                self.state.no_quota = set(mode.pop("no_quota") or [])
+            if "fail_next" in mode:
+                rule = dict(mode.pop("fail_next"))
+                rule.setdefault("times", 1)
+                self.state.fail_next.append(rule)
+            if "unknown_wecom_users" in mode:
+                self.state.unknown_wecom_users = set(mode.pop("unknown_wecom_users") or [])
+            for key, value in mode.items():
+                if value in (False, None, 0):
+                    self.state.mode.pop(key, None)
+                else:
+                    self.state.mode[key] = value
+
+    @property
+    def sent(self) -> list[dict[str, Any]]:
+        with self.state.lock:
+            return [dict(x) for x in self.state.sent]
+
+    @property
+    def calls(self) -> list[dict[str, Any]]:
+        with self.state.lock:
+            return [dict(x) for x in self.state.calls]
+
+    @property
+    def token_fetches(self) -> int:
+        return self.state.token_fetches
