@@ -66,7 +66,17 @@ class Services:
     def on_outbox_write(self, callback: Any) -> None:
         self._wakers.append(callback)
 
+    @cached_property
+    def _announce(self) -> Any:
+        from handlers.outbox import make_waker
+
+        return make_waker(self)
+
     def _wake(self) -> None:
+        """New outbox rows were committed: tell the worker (Redis or NOTIFY)
+        and any in-process sender."""
+        if self._announce is not None:
+            self._announce()
         for callback in self._wakers:
             callback()
 

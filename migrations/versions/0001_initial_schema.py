@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 21:43:38.186221
+Create Date: 2026-11-24 21:58:13.894359
 """
 
 from __future__ import annotations
@@ -403,6 +403,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", app.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("claimed_until", app.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("claimed_by", sa.String(length=128), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=False),
         sa.Column("sent_at", app.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("remote_id", sa.String(length=64), nullable=False),
