@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from app.settings import ROOT
 
@@ -83,6 +83,7 @@ def routing_check(path: str | None) -> None:
 
 
 @click.command("seed")
+@with_appcontext
 def seed() -> None:
     """Load departments, townships, property companies and demo communities."""
     from handlers.seed import seed_reference
@@ -124,8 +125,25 @@ def staff_revoke(user_id: int) -> None:
     click.echo(f"user {user_id} is a resident again")
 
 
+@staff_cli.command("wecom")
+@click.option("--user", "user_id", type=int, required=True)
+@click.option("--wecom-id", required=True, help="企业微信 userid")
+def staff_wecom(user_id: int, wecom_id: str) -> None:
+    """Link a staff member to their WeCom account (the fallback channel)."""
+    from handlers.accounts import set_wecom_id
+    from handlers.errors import DomainError
+
+    try:
+        set_wecom_id(_services().context(), user_id, wecom_id)
+    except DomainError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
+    click.echo(f"user {user_id} -> WeCom {wecom_id}")
+
+
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Run each job once and exit.")
+@with_appcontext
 def worker(once: bool) -> None:
     """Run the background jobs in the foreground."""
     from app.worker import run_worker

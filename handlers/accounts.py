@@ -117,3 +117,13 @@ def revoke_staff(ctx: Context, user_id: int) -> None:
         user.role = RESIDENT
         user.department_id = None
         uow.commit()
+
+
+def set_wecom_id(ctx: Context, user_id: int, wecom_userid: str) -> None:
+    """Link a staff member to their WeCom (企业微信) account for app messages."""
+    with ctx.uow() as uow:
+        user = uow.session.get(User, user_id)
+        if user is None:
+            raise NotFound(f"找不到用户 {user_id}")
+        user.wecom_userid = wecom_userid.strip()
+        uow.commit()

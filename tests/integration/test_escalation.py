@@ -27,7 +27,9 @@ def _steps(services: Any, case_id: int) -> list[tuple[str, str]]:
     with services.db.uow() as uow:
         return [
             (e.deadline_kind, e.step)
-            for e in uow.session.scalars(select(Escalation).where(Escalation.case_id == case_id).order_by(Escalation.id))
+            for e in uow.session.scalars(
+                select(Escalation).where(Escalation.case_id == case_id).order_by(Escalation.id)
+            )
         ]
 
 
@@ -35,12 +37,16 @@ def _escalated_events(services: Any, case_id: int) -> list[str | None]:
     with services.db.uow() as uow:
         return list(
             uow.session.scalars(
-                select(CaseEvent.step).where(CaseEvent.case_id == case_id, CaseEvent.kind == "escalated").order_by(CaseEvent.id)
+                select(CaseEvent.step)
+                .where(CaseEvent.case_id == case_id, CaseEvent.kind == "escalated")
+                .order_by(CaseEvent.id)
             )
         )
 
 
-def test_a_late_sweep_records_every_passed_step_in_order_once(client: Any, services: Any, clock: FixedClock) -> None:
+def test_a_late_sweep_records_every_passed_step_in_order_once(
+    client: Any, services: Any, clock: FixedClock
+) -> None:
     resident = login(client, "wang")
     head = make_staff(client, services, "消防救援大队", "head", "chief")
     township = make_staff(client, services, "杨和镇", "handler", "town")
@@ -59,7 +65,9 @@ def test_a_late_sweep_records_every_passed_step_in_order_once(client: Any, servi
     assert sweep(services.context()) == 0
     with services.db.uow() as uow:
         notes = uow.session.execute(
-            select(Notification.user_id, func.count()).where(Notification.purpose == "escalation").group_by(Notification.user_id)
+            select(Notification.user_id, func.count())
+            .where(Notification.purpose == "escalation")
+            .group_by(Notification.user_id)
         ).all()
     by_user = dict(notes)
     # The head hears of the two overdue steps; the township too; supervisors of the four 督办 steps.
@@ -75,7 +83,9 @@ def test_steps_fire_as_their_times_come(client: Any, services: Any, clock: Fixed
     resident = login(client, "zhao")
     handler = make_staff(client, services, "综合执法局", "handler", "law")
     case = file_case(client, resident, category="dog_unleashed")  # accept 1wd, resolve 5wd
-    assert client.post(f"/api/v1/staff/cases/{case['id']}/accept", json={}, headers=handler).status_code == 200
+    assert (
+        client.post(f"/api/v1/staff/cases/{case['id']}/accept", json={}, headers=handler).status_code == 200
+    )
     clock.advance(days=1)
     assert sweep(services.context()) == 0
     # 80 % of five working days from Tuesday 10:00 is Monday 10:00 + 0.8*7h... about the next Monday.
@@ -100,13 +110,17 @@ def test_an_approved_extension_moves_the_deadline_and_rearms_the_ladder(
     assert _escalated_events(services, case["id"]) == ["warning", "overdue"]
     until = (clock.now() + timedelta(days=10)).date().isoformat()
     ext = client.post(
-        f"/api/v1/staff/cases/{case['id']}/extension", json={"reason": "需要协调供电部门", "until": until}, headers=handler
+        f"/api/v1/staff/cases/{case['id']}/extension",
+        json={"reason": "需要协调供电部门", "until": until},
+        headers=handler,
     )
     assert ext.status_code == 201, ext.get_json()
     assert ext.get_json()["status"] == "pending"
     pending = client.get("/api/v1/supervision/extensions?status=pending", headers=supervisor).get_json()
     assert [p["case"]["id"] for p in pending["items"]] == [case["id"]]
-    approved = client.post(f"/api/v1/supervision/extensions/{ext.get_json()['id']}/approve", json={}, headers=supervisor)
+    approved = client.post(
+        f"/api/v1/supervision/extensions/{ext.get_json()['id']}/approve", json={}, headers=supervisor
+    )
     assert approved.status_code == 200
     detail = client.get(f"/api/v1/cases/{case['id']}", headers=handler).get_json()
     assert detail["resolve_due_at"].startswith(until) and detail["resolve_due_at"].endswith("23:59:59+08:00")
@@ -124,7 +138,9 @@ def test_a_resolved_case_stops_escalating(client: Any, services: Any, clock: Fix
     client.post(f"/api/v1/staff/cases/{case['id']}/accept", json={}, headers=handler)
     photo = upload_photo(client, handler)
     client.post(
-        f"/api/v1/staff/cases/{case['id']}/resolve", json={"note": "已处理", "photo_ids": [photo["id"]]}, headers=handler
+        f"/api/v1/staff/cases/{case['id']}/resolve",
+        json={"note": "已处理", "photo_ids": [photo["id"]]},
+        headers=handler,
     )
     clock.advance(days=30)
     assert sweep(services.context()) == 0
