@@ -21,7 +21,8 @@ from typing import Protocol
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-ACCEPTED_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "GIF")
+# MPO (multi-picture JPEG from some phones) opens through the JPEG plugin.
+ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 MIN_LONG_SIDE = 1024
 
 
@@ -62,6 +63,7 @@ def _open(data: bytes, limits: PhotoLimits) -> Image.Image:
         raise PhotoRejected("photo_too_large", "图片超过 10MB，请压缩后重试", 413)
     if not data:
         raise PhotoRejected("photo_empty", "图片内容为空", 400)
+    Image.init()  # registers every plugin once, so MPO and WEBP can be named below
     try:
         image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -136,7 +138,9 @@ def _to_rgb(image: Image.Image) -> Image.Image:
 
 def _encode(image: Image.Image, quality: int) -> bytes:
     out = io.BytesIO()
-    # No exif, icc_profile, comment or XMP is passed, so none is written.
+    # Pillow carries some metadata over from ``info`` (a JPEG comment, say):
+    # drop it all; no exif, icc_profile or XMP is passed, so none is written.
+    image.info = {}
     image.save(out, "JPEG", quality=quality, optimize=False, progressive=False)
     return out.getvalue()
 

@@ -29,7 +29,7 @@ def close_expired(ctx: Context) -> int:
                     .where(Case.status == RESOLVED, Case.resolved_at <= now, Case.resolved_at <= horizon)
                     .order_by(Case.resolved_at, Case.id)
                     .limit(BATCH)
-                    .with_for_update(skip_locked=True)
+                    .with_for_update(skip_locked=True, of=Case)
                 )
             )
             due = [c for c in candidates if rating_deadline(c, county) <= now]

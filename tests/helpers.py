@@ -74,7 +74,7 @@ def file_case(client: Any, headers: dict[str, str], **overrides: Any) -> dict[st
         "photo_ids": [],
     }
     body.update(overrides)
-    extra_headers = body.pop("headers", {})
+    extra_headers = body.pop("extra_headers", {})
     response = client.post("/api/v1/cases", json=body, headers=headers | extra_headers)
     assert response.status_code in (200, 201), response.get_json()
     return response.get_json()  # type: ignore[no-any-return]

@@ -27,11 +27,15 @@ def upload() -> Any:
     if not request.mimetype.startswith("multipart/form-data"):
         raise DomainError("请以 multipart/form-data 上传图片（字段名 file）", "bad_content_type", 415)
     files = request.files.getlist("file")
-    if not files:
-        raise DomainError("请选择要上传的图片（字段名 file）", "photo_missing", 400)
-    if len(files) > 1:
-        raise DomainError("每次只能上传一张图片", "photo_too_many", 400)
-    data = files[0].read(MAX_UPLOAD + 1)
+    try:
+        if not files:
+            raise DomainError("请选择要上传的图片（字段名 file）", "photo_missing", 400)
+        if len(files) > 1:
+            raise DomainError("每次只能上传一张图片", "photo_too_many", 400)
+        data = files[0].read(MAX_UPLOAD + 1)
+    finally:
+        for upload_file in request.files.values():
+            upload_file.close()
     if not data:
         raise DomainError("图片内容为空", "photo_empty", 400)
     if len(data) > MAX_UPLOAD:

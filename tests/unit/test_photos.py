@@ -1,0 +1,94 @@
+"""The photo pipeline: what is accepted, what is stripped, what is stored."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from app.photos import LocalPhotoStorage, PhotoRejected, decode, process_upload, storage_keys
+from tests.fixtures_images import big_jpeg, bomb_png, cmyk_jpeg, exif_jpeg, gif, png, truncated_jpeg
+
+
+def _open(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def test_orientation_is_applied_and_every_metadata_block_is_gone() -> None:
+    result = process_upload(exif_jpeg((400, 300), orientation=6))
+    display = _open(result.display)
+    # Orientation 6 turns the landscape file into an upright portrait photo.
+    assert display.size == (300, 400) == (result.width, result.height)
+    # The red half (left in the file) is on top once rotated 90° clockwise.
+    r, g, b = display.getpixel((150, 50))  # type: ignore[misc]
+    assert r > 200 and b < 60
+    for data in (result.display, result.thumb):
+        image = _open(data)
+        assert not image.getexif()
+        assert not {"exif", "icc_profile", "xmp", "comment"} & set(image.info)
+        assert b"Exif" not in data and b"GPS" not in data and b"secret comment" not in data
+
+
+def test_the_content_hash_is_the_uploads_and_names_the_stored_files() -> None:
+    data = exif_jpeg()
+    first, second = process_upload(data), process_upload(data)
+    assert first.sha256 == second.sha256
+    assert storage_keys(first.sha256)[0].endswith(f"{first.sha256}.jpg")
+
+
+@pytest.mark.parametrize(
+    ("data", "status", "code"),
+    [
+        (b"hello, this is not an image", 415, "photo_not_image"),
+        (b"%PDF-1.4 fake", 415, "photo_not_image"),
+        (truncated_jpeg(), 422, "photo_truncated"),
+        (bomb_png(), 413, "photo_too_many_pixels"),
+        (bomb_png(8000, 7000), 413, "photo_too_many_pixels"),
+        (b"\xff" * (10 * 1024 * 1024 + 1), 413, "photo_too_large"),
+        (b"", 400, "photo_empty"),
+    ],
+)
+def test_what_is_not_a_usable_image_is_refused(data: bytes, status: int, code: str) -> None:
+    with pytest.raises(PhotoRejected) as refused:
+        process_upload(data)
+    assert (refused.value.status, refused.value.code) == (status, code)
+    assert refused.value.message  # a Chinese sentence for the resident
+
+
+@pytest.mark.parametrize("data", [png("RGBA"), png("L"), png("I;16"), cmyk_jpeg(), gif()])
+def test_odd_modes_become_plain_rgb_jpegs(data: bytes) -> None:
+    result = process_upload(data)
+    assert _open(result.display).mode == "RGB"
+    assert _open(result.display).format == "JPEG"
+
+
+def test_small_images_are_not_upscaled_and_thumbnails_are_about_400() -> None:
+    result = process_upload(png("RGB", (300, 200)))
+    assert (result.width, result.height) == (300, 200)
+    big = process_upload(big_jpeg((3000, 2000)))
+    assert max(big.thumb_width, big.thumb_height) == 400
+
+
+def test_a_large_jpeg_is_decoded_at_a_reduced_scale_and_stored_between_1024_and_2048() -> None:
+    image, scale = decode(big_jpeg((4000, 3000)))
+    assert scale == 0.5 and image.size == (2000, 1500)
+    image, scale = decode(big_jpeg((8000, 6000)))
+    assert scale == 0.25 and image.size == (2000, 1500)
+    for size in ((4000, 3000), (3000, 4000), (2500, 1000)):
+        result = process_upload(big_jpeg(size))
+        assert 1024 <= max(result.width, result.height) <= 2048
+
+
+def test_local_storage_stores_a_key_once_and_atomically(tmp_path: Path) -> None:
+    storage = LocalPhotoStorage(tmp_path)
+    storage.put("ab/abc.jpg", b"one")
+    storage.put("ab/abc.jpg", b"two")
+    assert storage.get("ab/abc.jpg") == b"one"
+    assert storage.get("ab/missing.jpg") is None
+    assert not [p for p in tmp_path.rglob(".tmp-*")]
+    with pytest.raises(ValueError):
+        storage.put("../escape.jpg", b"x")
