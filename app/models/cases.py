@@ -92,6 +92,9 @@ class Case(Base):
         Index("ix_cases_community", "community_id"),
         Index("ix_cases_created_at", "created_at"),
         Index("ix_cases_status_resolved", "status", "resolved_at"),
+        # Open cases carry due_at, closed ones NULL: the overdue list is a range scan.
+        Index("ix_cases_due_at", "due_at"),
+        Index("ix_cases_primary_due", "primary_department_id", "due_at"),
     )
 
 

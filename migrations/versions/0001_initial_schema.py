@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 21:58:13.894359
+Create Date: 2026-11-24 22:06:59.380089
 """
 
 from __future__ import annotations
@@ -187,7 +187,9 @@ def upgrade() -> None:
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.create_index("ix_cases_community", ["community_id"], unique=False)
         batch_op.create_index("ix_cases_created_at", ["created_at"], unique=False)
+        batch_op.create_index("ix_cases_due_at", ["due_at"], unique=False)
         batch_op.create_index("ix_cases_next_escalation_at", ["next_escalation_at"], unique=False)
+        batch_op.create_index("ix_cases_primary_due", ["primary_department_id", "due_at"], unique=False)
         batch_op.create_index("ix_cases_reporter_created", ["reporter_id", "created_at"], unique=False)
         batch_op.create_index("ix_cases_status_due", ["status", "due_at"], unique=False)
         batch_op.create_index("ix_cases_status_resolved", ["status", "resolved_at"], unique=False)
@@ -535,7 +537,9 @@ def downgrade() -> None:
         batch_op.drop_index("ix_cases_status_resolved")
         batch_op.drop_index("ix_cases_status_due")
         batch_op.drop_index("ix_cases_reporter_created")
+        batch_op.drop_index("ix_cases_primary_due")
         batch_op.drop_index("ix_cases_next_escalation_at")
+        batch_op.drop_index("ix_cases_due_at")
         batch_op.drop_index("ix_cases_created_at")
         batch_op.drop_index("ix_cases_community")
 
