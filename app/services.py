@@ -89,6 +89,7 @@ class Services:
             wechat=self.wechat,
             wecom=self.wecom,
             wake_outbox=self._wake,
+            outbox_lease_seconds=self.settings.outbox_lease_seconds,
         )
 
     def close(self) -> None:

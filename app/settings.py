@@ -52,6 +52,7 @@ class Settings:
     escalation_interval_seconds: int
     clock_offset_seconds: int
     outbox_interval_seconds: int = 5
+    outbox_lease_seconds: int = 60
     token_max_age_seconds: int = 7 * 24 * 3600
     public_base_url: str = ""
     extra: dict[str, str] = field(default_factory=dict)
@@ -81,6 +82,7 @@ class Settings:
             escalation_interval_seconds=max(1, _int(env, "ESCALATION_INTERVAL_SECONDS", 60)),
             clock_offset_seconds=_int(env, "CLOCK_OFFSET_SECONDS", 0),
             outbox_interval_seconds=max(1, _int(env, "OUTBOX_INTERVAL_SECONDS", 5)),
+            outbox_lease_seconds=max(1, _int(env, "OUTBOX_LEASE_SECONDS", 60)),
             public_base_url=env.get("PUBLIC_BASE_URL", "").rstrip("/"),
         )
 

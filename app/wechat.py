@@ -441,13 +441,20 @@ class WeCom:
         self.agent_id = agent_id
 
     def send_text_card(self, user_ids: list[str], title: str, description: str, url: str) -> list[str]:
-        """Send a text card; answers the ids WeCom did not know."""
+        """Send a text card; answers the ids WeCom did not know.
+
+        WeCom's duplicate check drops an identical message to the same user
+        within four hours, so a resend after a crash between WeCom's answer and
+        our commit is not delivered twice (callers make each card unique)."""
+        msg = {
+            "msgtype": "textcard",
+            "textcard": {"title": title, "description": description, "url": url, "btntxt": "查看"},
+            "enable_duplicate_check": 1,
+            "duplicate_check_interval": 4 * 3600,
+        }
         try:
             result = _call_once_more_on_token_error(
-                self.client,
-                lambda: self.client.message.send_text_card(
-                    self.agent_id, user_ids, title, description, url, btntxt="查看"
-                ),
+                self.client, lambda: self.client.message.send(self.agent_id, user_ids, msg=msg)
             )
         except _network_errors() as exc:
             raise SendFailed("retry", None, f"network: {exc}") from exc

@@ -42,7 +42,9 @@ class Jobs:
         from handlers.escalation import sweep
 
         interval = self.services.settings.escalation_interval_seconds
-        return self._leased("escalation", max(30, interval * 2), lambda: sweep(self.services.context()))
+        # The lease outlives one tick, so a killed leader delays the ladder by
+        # at most two intervals; the unique rows keep an overlap harmless.
+        return self._leased("escalation", max(3, interval * 2 + 1), lambda: sweep(self.services.context()))
 
     def send(self) -> Any:
         from handlers.outbox import send_due

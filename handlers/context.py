@@ -26,6 +26,8 @@ class Context:
     wecom: Any = None  # app.wechat.WeCom
     # Called after a commit that wrote outbox rows, to wake the sender.
     wake_outbox: Callable[[], None] = lambda: None
+    # How long a sender's claim on a notification lasts before another may retry it.
+    outbox_lease_seconds: int = 60
 
     def now(self) -> datetime:
         return self.clock.now()

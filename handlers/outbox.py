@@ -29,7 +29,6 @@ from handlers.context import Context
 log = logging.getLogger(__name__)
 
 NO_CHANNEL = "no_channel"
-LEASE_SECONDS = 60
 MAX_ATTEMPTS = 12
 FIRST_RETRY_SECONDS = 15
 MAX_BACKOFF_SECONDS = 3600
@@ -44,6 +43,7 @@ def backoff(attempts: int, rng: random.Random | None = None) -> float:
 
 
 def _claim(ctx: Context, holder: str, now: datetime) -> list[int]:
+    lease = timedelta(seconds=ctx.outbox_lease_seconds)
     with ctx.uow() as uow:
         s = uow.session
         due = and_(
@@ -65,7 +65,7 @@ def _claim(ctx: Context, holder: str, now: datetime) -> list[int]:
         s.execute(
             update(Notification)
             .where(Notification.id.in_(ids), due)
-            .values(claimed_by=holder, claimed_until=now + timedelta(seconds=LEASE_SECONDS))
+            .values(claimed_by=holder, claimed_until=now + lease)
         )
         uow.commit()
     with ctx.uow() as uow:
@@ -143,6 +143,8 @@ def _send_one(ctx: Context, row_id: int, holder: str) -> None:
     if channel is None and error is None and wecom_id and ctx.wecom is not None:
         title = f"【{payload.get('step') or payload.get('status') or '新工单'}】{payload.get('number', '')}"
         description = f"{payload.get('category', '')}｜{payload.get('community', '')}\n{payload.get('note', '')}".strip()
+        # The message number makes each card unique for WeCom's duplicate check.
+        description += f"\n消息编号 {row_id}"
         try:
             invalid = ctx.wecom.send_text_card(
                 [wecom_id], title, description, payload.get("url") or "https://work.weixin.qq.com/"

@@ -67,6 +67,9 @@ class FakeState:
             self.no_quota: set[str] = set()
             self.unknown_wecom_users: set[str] = {"nobody"}
             self.msgid = 1000
+            self.dropped = 0
+            self.wecom_seen: dict[tuple[str, str], float] = {}
+            self.duplicates_dropped = 0
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -97,6 +100,16 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             return {"_raw": raw.decode(errors="replace")}
 
+    def _client_gone(self) -> bool:
+        import select
+        import socket
+
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+
     def do_GET(self) -> None:  # noqa: N802
         self._dispatch("GET")
 
@@ -119,6 +132,12 @@ class _Handler(BaseHTTPRequestHandler):
             mode = dict(state.mode)
         if mode.get("latency_ms"):
             time.sleep(mode["latency_ms"] / 1000)
+            if self._client_gone():
+                # The caller hung up (a killed worker) before we got to it:
+                # like a server that had not started on the request, drop it.
+                with state.lock:
+                    state.dropped += 1
+                return
         if mode.get("reset"):
             self.close_connection = True
             self.connection.close()
@@ -322,7 +341,20 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             state.msgid += 1
             msgid = state.msgid
-            state.sent.append({"channel": "wecom", "touser": "|".join(valid), "msgid": msgid, "body": body})
+            content = json.dumps(
+                {k: body.get(k) for k in ("msgtype", "text", "textcard", "markdown")}, sort_keys=True
+            )
+            key = ("|".join(valid), content)
+            seen = state.wecom_seen.get(key)
+            interval = int(body.get("duplicate_check_interval") or 1800)
+            if body.get("enable_duplicate_check") and seen is not None and time.monotonic() - seen < interval:
+                # WeCom drops the repeat and still answers ok.
+                state.duplicates_dropped += 1
+            else:
+                state.wecom_seen[key] = time.monotonic()
+                state.sent.append(
+                    {"channel": "wecom", "touser": "|".join(valid), "msgid": msgid, "body": body}
+                )
         self._send(
             200,
             {
