@@ -79,10 +79,16 @@ def fired_steps(case: Case) -> set[tuple[str, datetime, str]]:
     return {(k, at, s) for k, at, s in rows}
 
 
-def schedule(case: Case, county: Any, fired: set[tuple[str, datetime, str]] | None = None) -> None:
+def schedule(
+    case: Case,
+    county: Any,
+    fired: set[tuple[str, datetime, str]] | None = None,
+    planned: list[DueStep] | None = None,
+) -> None:
     """Set ``next_escalation_at`` to the earliest step not yet fired."""
     done = fired_steps(case) if fired is None else fired
-    pending = [d.due_at for d in plan(case, county) if (d.deadline_kind, d.deadline_at, d.step) not in done]
+    steps = plan(case, county) if planned is None else planned
+    pending = [d.due_at for d in steps if (d.deadline_kind, d.deadline_at, d.step) not in done]
     case.next_escalation_at = min(pending) if pending else None
 
 

@@ -17,14 +17,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from app.models import Assignment, Case, Escalation, User
+from app.models import Case, Escalation, User
 from app.models.cases import LOCAL
 from app.models.people import HANDLER, HEAD
 from handlers.clocks import DueStep, plan, schedule
 from handlers.context import Context
-from handlers.notify import case_payload, enqueue, staff_of, supervisors
+from handlers.notify import case_payload, enqueue, staff_of_all, supervisors
 from handlers.timeline import record
 from routing import order
 
@@ -32,42 +32,80 @@ BATCH = 500
 DEADLINE_LABEL = {"accept": "签收", "resolve": "办结"}
 
 
-def _insert_once(s: Session, case: Case, due: DueStep, now: datetime) -> bool:
+def _insert_all(
+    s: Session, due: list[tuple[Case, DueStep]], now: datetime
+) -> set[tuple[int, str, datetime, str]]:
+    """Insert the batch's steps at once; answers the keys this call inserted
+    (a step another worker recorded first is skipped by the unique key)."""
+    if not due:
+        return set()
+    s.flush()
     insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = (
-        insert(Escalation)
-        .values(
-            case_id=case.id,
-            deadline_kind=due.deadline_kind,
-            deadline_at=due.deadline_at,
-            step=due.step,
-            due_at=due.due_at,
-            fired_at=now,
+    inserted: set[tuple[int, str, datetime, str]] = set()
+    for start in range(0, len(due), 500):
+        chunk = due[start : start + 500]
+        stmt = (
+            insert(Escalation)
+            .values(
+                [
+                    {
+                        "case_id": case.id,
+                        "deadline_kind": step.deadline_kind,
+                        "deadline_at": step.deadline_at,
+                        "step": step.step,
+                        "due_at": step.due_at,
+                        "fired_at": now,
+                    }
+                    for case, step in chunk
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["case_id", "deadline_kind", "deadline_at", "step"])
+            .returning(Escalation.case_id, Escalation.deadline_kind, Escalation.deadline_at, Escalation.step)
         )
-        .on_conflict_do_nothing(index_elements=["case_id", "deadline_kind", "deadline_at", "step"])
-        .returning(Escalation.id)
-    )
-    return s.execute(stmt).scalar_one_or_none() is not None
+        inserted.update((c, k, at, st) for c, k, at, st in s.execute(stmt))
+    return inserted
 
 
-def recipients(s: Session, case: Case, notify: tuple[str, ...]) -> list[User]:
-    users: list[User] = []
-    primary = [case.primary_department_id] if case.primary_department_id else []
-    if "primary_staff" in notify:
-        users += staff_of(s, primary, (HANDLER, HEAD))
-    if "department_heads" in notify:
-        users += staff_of(s, primary, (HEAD,))
-    if "township" in notify:
-        townships = s.scalars(
-            select(Assignment.department_id).where(Assignment.case_id == case.id, Assignment.role == LOCAL)
-        ).all()
-        users += staff_of(s, townships, (HANDLER, HEAD))
-    if "supervisors" in notify:
-        users += supervisors(s)
-    return users
+class Recipients:
+    """Who hears of a step, read once per sweep batch rather than per case."""
+
+    def __init__(self, s: Session):
+        self.s = s
+        self._staff: dict[int, list[User]] | None = None
+        self._supervisors: list[User] | None = None
+
+    def _by_department(self) -> dict[int, list[User]]:
+        if self._staff is None:
+            self._staff = defaultdict(list)
+            for user in staff_of_all(self.s):
+                self._staff[user.department_id].append(user)  # type: ignore[index]
+        return self._staff
+
+    def staff(self, department_ids: list[int], roles: tuple[str, ...]) -> list[User]:
+        by_department = self._by_department()
+        return [u for d in department_ids for u in by_department.get(d, []) if u.role in roles]
+
+    def supervisors(self) -> list[User]:
+        if self._supervisors is None:
+            self._supervisors = supervisors(self.s)
+        return self._supervisors
+
+    def for_step(self, case: Case, notify: tuple[str, ...]) -> list[User]:
+        users: list[User] = []
+        primary = [case.primary_department_id] if case.primary_department_id else []
+        if "primary_staff" in notify:
+            users += self.staff(primary, (HANDLER, HEAD))
+        if "department_heads" in notify:
+            users += self.staff(primary, (HEAD,))
+        if "township" in notify:
+            townships = [a.department_id for a in case.assignments if a.role == LOCAL]
+            users += self.staff(townships, (HANDLER, HEAD))
+        if "supervisors" in notify:
+            users += self.supervisors()
+        return users
 
 
-def _fire(s: Session, case: Case, due: DueStep, now: datetime, county: Any) -> None:
+def _fire(s: Session, case: Case, due: DueStep, now: datetime, county: Any, people: Recipients) -> None:
     step = next(x for x in county.escalation if x.name == due.step)
     overdue_hours = max(0.0, (now - due.deadline_at).total_seconds() / 3600)
     note = f"{step.label}：{DEADLINE_LABEL[due.deadline_kind]}期限 {due.deadline_at.astimezone(county.calendar.tz):%Y-%m-%d %H:%M}"
@@ -89,7 +127,7 @@ def _fire(s: Session, case: Case, due: DueStep, now: datetime, county: Any) -> N
         now,
         "escalation",
         case,
-        recipients(s, case, step.notify),
+        people.for_step(case, step.notify),
         case_payload(case, county)
         | {"step": step.label, "note": note, "deadline": due.deadline_at.isoformat(), "level": due.step},
     )
@@ -101,22 +139,26 @@ def sweep(ctx: Context, batch: int = BATCH) -> int:
     rank = order(county.escalation)
     now = ctx.now()
     fired = 0
-    last_id = 0
+    # Each case is handled once per sweep: after it, its next step lies ahead.
+    seen: set[int] = set()
     while True:
         with ctx.uow() as uow:
             s = uow.session
+            # Through the index on next_escalation_at: only what is due is read.
             stmt = (
                 select(Case)
-                .where(Case.next_escalation_at <= now, Case.id > last_id)
-                .order_by(Case.id)
+                .where(Case.next_escalation_at <= now)
+                .order_by(Case.next_escalation_at, Case.id)
                 .limit(batch)
+                .options(selectinload(Case.assignments))
             )
             if s.get_bind().dialect.name == "postgresql":
                 stmt = stmt.with_for_update(skip_locked=True, of=Case)
-            cases = list(s.scalars(stmt))
+            cases = [c for c in s.scalars(stmt) if c.id not in seen]
             if not cases:
                 return fired
-            last_id = cases[-1].id
+            seen.update(c.id for c in cases)
+            people = Recipients(s)
             done: dict[int, set[tuple[str, datetime, str]]] = defaultdict(set)
             for kind, at, step, case_id in s.execute(
                 select(
@@ -124,18 +166,24 @@ def sweep(ctx: Context, batch: int = BATCH) -> int:
                 ).where(Escalation.case_id.in_([c.id for c in cases]))
             ):
                 done[case_id].add((kind, at, step))
+            planned = {case.id: plan(case, county) for case in cases}
+            due = [
+                (case, step)
+                for case in cases
+                for step in planned[case.id]
+                if step.due_at <= now
+                and (step.deadline_kind, step.deadline_at, step.step) not in done[case.id]
+            ]
+            inserted = _insert_all(s, due, now)
+            for case, step in due:
+                if (case.id, step.deadline_kind, step.deadline_at, step.step) in inserted:
+                    _fire(s, case, step, now, county, people)
+                    fired += 1
+                done[case.id].add((step.deadline_kind, step.deadline_at, step.step))
+                if case.escalation_step is None or rank[step.step] > rank.get(case.escalation_step, -1):
+                    case.escalation_step = step.step
             for case in cases:
-                for due in plan(case, county):
-                    key = (due.deadline_kind, due.deadline_at, due.step)
-                    if due.due_at > now or key in done[case.id]:
-                        continue
-                    if _insert_once(s, case, due, now):
-                        _fire(s, case, due, now, county)
-                        fired += 1
-                    done[case.id].add(key)
-                    if case.escalation_step is None or rank[due.step] > rank.get(case.escalation_step, -1):
-                        case.escalation_step = due.step
-                schedule(case, county, done[case.id])
+                schedule(case, county, done[case.id], planned[case.id])
             uow.commit()
         ctx.wake_outbox()
         if len(cases) < batch:

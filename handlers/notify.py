@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Case, Notification, User
-from app.models.people import HANDLER, HEAD, SUPERVISOR
+from app.models.people import HANDLER, HEAD, STAFF_ROLES, SUPERVISOR
 
 CASE_UPDATE_TEXT = {
     "accepted": "已签收，正在处理",
@@ -38,6 +38,15 @@ def staff_of(
     return list(
         session.scalars(
             select(User).where(User.department_id.in_(ids), User.role.in_(list(roles))).order_by(User.id)
+        )
+    )
+
+
+def staff_of_all(session: Session) -> list[User]:
+    """Every staff member tied to a department or township."""
+    return list(
+        session.scalars(
+            select(User).where(User.department_id.is_not(None), User.role.in_(STAFF_ROLES)).order_by(User.id)
         )
     )
 

@@ -47,8 +47,8 @@ def record(
         data=data,
     )
     session.add(event)
-    session.flush()
     if photo_ids:
+        session.flush()  # the photos point at the event
         photos = session.scalars(select(Photo).where(Photo.id.in_(photo_ids))).all()
         for photo in photos:
             photo.case_id = case.id

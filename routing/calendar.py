@@ -46,6 +46,7 @@ class WorkingCalendar:
     # Years the configuration itself lists (holidays or workdays).
     configured_years: frozenset[int] = frozenset()
     _warned: set[int] = field(default_factory=set, repr=False)
+    _days: dict[date, bool] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.tz = ZoneInfo(self.timezone)
@@ -67,6 +68,12 @@ class WorkingCalendar:
         return [y for y in years if not self.knows_year(y)]
 
     def is_working_day(self, day: date) -> bool:
+        known = self._days.get(day)
+        if known is None:
+            known = self._days[day] = self._is_working_day(day)
+        return known
+
+    def _is_working_day(self, day: date) -> bool:
         if day in self.holidays:
             return False
         if day in self.workdays:

@@ -1,0 +1,191 @@
+"""Escalation sweep and overdue list cost against table size.
+
+    .venv/bin/python bench/escalation.py [--sizes 10000,100000,1000000] [--pg URL]
+
+For each size, a fresh database holds that many cases of which the same 1,000
+are due (each one step: its accept deadline just passed); the rest are open
+with deadlines ahead, or closed. Prints the first sweep's time and the median
+time of the overdue list's first page, then the ratio of the largest size to
+the smallest. The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from app.clock import FixedClock  # noqa: E402
+from app.services import Services  # noqa: E402
+from app.settings import Settings  # noqa: E402
+from handlers.escalation import sweep  # noqa: E402
+from handlers.reports import OverdueFilter, overdue_cases  # noqa: E402
+from handlers.seed import seed_reference  # noqa: E402
+
+DUE = 1000
+NOW = datetime(2025, 6, 18, 2, 0, tzinfo=UTC)  # Wednesday 10:00 in Shanghai
+
+
+def _migrate(url: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    root = Path(__file__).resolve().parent.parent
+    cfg = Config(str(root / "migrations" / "alembic.ini"))
+    cfg.set_main_option("script_location", str(root / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    command.upgrade(cfg, "head")
+
+
+def _ts(moment: datetime, sqlite: bool) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") + ("" if sqlite else "+00")
+
+
+def fill(services: Any, size: int) -> None:
+    """Bulk rows with one INSERT ... SELECT over a generated sequence."""
+    sqlite = services.db.engine.dialect.name == "sqlite"
+    with services.db.engine.begin() as conn:
+        community = conn.execute(text("SELECT id, township_id FROM communities ORDER BY id LIMIT 1")).one()
+        primary = conn.execute(text("SELECT id FROM departments WHERE name = '综合执法局'")).scalar_one()
+        user = conn.execute(
+            text(
+                "INSERT INTO users (openid, role, display_name, phone, wecom_userid, created_at) "
+                "VALUES ('o-bench', 'resident', '', '', '', :t) RETURNING id"
+            ),
+            {"t": _ts(NOW, sqlite) if sqlite else NOW},
+        ).scalar_one()
+        created = NOW - timedelta(days=2)
+        past = NOW - timedelta(minutes=5)  # just passed: one step (overdue) due
+        future = NOW + timedelta(days=3)
+        seq = (
+            "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < :n) SELECT x FROM seq"
+            if sqlite
+            else "SELECT generate_series(1, :n) AS x"
+        )
+        due_cond = f"x <= {DUE}"
+        open_cond = "x % 2 = 0"
+        conn.execute(
+            text(
+                f"""
+            INSERT INTO cases (number, category, config_version, route, community_id, reporter_id, anonymous,
+                description, location_text, status, urgent, needs_review, primary_department_id, created_at,
+                updated_at, accept_due_at, resolve_started_at, resolve_due_at, due_at, next_escalation_at,
+                rating_comment, reject_reason)
+            SELECT 'YNB-' || x, 'dog_unleashed', '2023.1', 'dirt-5', :community, :user, false,
+                '基准测试工单', '', CASE WHEN {due_cond} OR {open_cond} THEN 'dispatched' ELSE 'closed' END,
+                false, false, :primary, :created, :created,
+                CASE WHEN {due_cond} THEN :past WHEN {open_cond} THEN :future ELSE NULL END,
+                :created,
+                CASE WHEN {due_cond} OR {open_cond} THEN :future2 ELSE NULL END,
+                CASE WHEN {due_cond} THEN :past WHEN {open_cond} THEN :future ELSE NULL END,
+                CASE WHEN {due_cond} THEN :past WHEN {open_cond} THEN :future ELSE NULL END,
+                '', ''
+            FROM ({seq}) AS s
+            """
+            ),
+            {
+                "n": size,
+                "community": community.id,
+                "user": user,
+                "primary": primary,
+                "created": _ts(created, sqlite) if sqlite else created,
+                "past": _ts(past, sqlite) if sqlite else past,
+                "future": _ts(future, sqlite) if sqlite else future,
+                "future2": _ts(future + timedelta(days=4), sqlite) if sqlite else future + timedelta(days=4),
+            },
+        )
+        conn.execute(
+            text(
+                "INSERT INTO assignments (case_id, department_id, role, position, due_at, open, created_at) "
+                "SELECT id, primary_department_id, '主办', 0, due_at, due_at IS NOT NULL, created_at FROM cases"
+            )
+        )
+    with services.db.engine.connect() as conn:
+        conn.exec_driver_sql("ANALYZE")
+        conn.commit()
+
+
+def run_size(size: int, pg: str | None, workdir: Path) -> dict[str, float]:
+    if pg:
+        base = make_url(pg)
+        name = f"bench_escalation_{size}"
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = base.set(database=name).render_as_string(hide_password=False)
+    else:
+        url = f"sqlite:///{workdir / f'bench-{size}.db'}"
+    _migrate(url)
+    services = Services(Settings.from_env({"DATABASE_URL": url, "WECHAT_API_BASE": "http://127.0.0.1:9/"}))
+    services.clock = FixedClock(NOW - timedelta(days=2))
+    seed_reference(services.context())
+    started = time.perf_counter()
+    fill(services, size)
+    fill_s = time.perf_counter() - started
+    services.clock = FixedClock(NOW)
+
+    pages = []
+    for _ in range(7):
+        t0 = time.perf_counter()
+        cases, total, _now = overdue_cases(services.context(), OverdueFilter(), 1, 20)
+        pages.append((time.perf_counter() - t0) * 1000)
+        assert total == DUE and len(cases) == 20, (total, len(cases))
+    t0 = time.perf_counter()
+    fired = sweep(services.context())
+    sweep_s = time.perf_counter() - t0
+    assert fired == DUE, fired
+    t0 = time.perf_counter()
+    again = sweep(services.context())
+    idle_s = time.perf_counter() - t0
+    assert again == 0
+    services.close()
+    if pg:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    print(
+        f"{size:>9,} cases: fill {fill_s:6.1f} s | sweep of {DUE} due {sweep_s * 1000:7.1f} ms "
+        f"(idle sweep {idle_s * 1000:5.1f} ms) | overdue page 1 {statistics.median(pages):6.2f} ms",
+        flush=True,
+    )
+    return {"sweep_s": sweep_s, "page_ms": statistics.median(pages), "idle_sweep_s": idle_s}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument(
+        "--pg", default=None, help="PostgreSQL server URL, e.g. postgresql+psycopg://postgres@127.0.0.1/test"
+    )
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in sizes:
+            results[size] = run_size(size, args.pg, Path(tmp))
+    small, large = results[min(sizes)], results[max(sizes)]
+    summary: dict[str, Any] = {"database": "postgresql" if args.pg else "sqlite", "due": DUE}
+    for size, r in results.items():
+        tag = f"{size:.0e}".replace("+0", "").replace("+", "")
+        summary[f"sweep_{tag}_s"] = round(r["sweep_s"], 3)
+        summary[f"overdue_page_{tag}_ms"] = round(r["page_ms"], 2)
+    summary["sweep_ratio"] = round(large["sweep_s"] / small["sweep_s"], 2)
+    summary["overdue_page_ratio"] = round(large["page_ms"] / small["page_ms"], 2)
+    print(f"largest/smallest: sweep {summary['sweep_ratio']}x, overdue page {summary['overdue_page_ratio']}x")
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
