@@ -270,25 +270,34 @@ class _SharedTokenMixin:
     access_token_key: str
     _fetch: Callable[[], dict[str, Any]]
 
+    _cached: StoredToken | None = None
+
     @property
     def access_token(self) -> str:  # type: ignore[override]
-        token = self.store.get(self.access_token_key)
+        # The process keeps what it last read until it nears expiry; a token
+        # error (another process refreshed) sends it back to the store.
+        token = self._cached
+        if token is None or token.expires_at - time.time() <= REFRESH_MARGIN:
+            token = self.store.get(self.access_token_key)
         if token and token.expires_at - time.time() > REFRESH_MARGIN:
+            self._cached = token
             return token.value
         return self.refresh_token(stale=token.value if token else None)
 
     def refresh_token(self, stale: str | None) -> str:
+        self._cached = None
         with self.store.locked(self.access_token_key):
             current = self.store.get(self.access_token_key)
             # Another process may have fetched while we waited for the lock.
             if current and current.value != stale and current.expires_at - time.time() > REFRESH_MARGIN:
+                self._cached = current
                 return current.value
             result = self._fetch()
             expires_in = int(result.get("expires_in", 7200))
-            self.store.set(
-                self.access_token_key, StoredToken(result["access_token"], time.time() + expires_in)
-            )
-            return str(result["access_token"])
+            fresh = StoredToken(str(result["access_token"]), time.time() + expires_in)
+            self.store.set(self.access_token_key, fresh)
+            self._cached = fresh
+            return fresh.value
 
 
 class _MiniProgramClient(_SharedTokenMixin, WeChatClient):  # type: ignore[misc]
@@ -349,8 +358,8 @@ def _call_once_more_on_token_error(client: _SharedTokenMixin, call: Callable[[],
         if exc.errcode not in TOKEN_ERRORS:
             raise
         log.info("WeChat token error %s; fetching a new token once", exc.errcode)
-        stale = client.store.get(client.access_token_key)
-        client.refresh_token(stale=stale.value if stale else None)
+        used = client._cached or client.store.get(client.access_token_key)
+        client.refresh_token(stale=used.value if used else None)
     try:
         return call()
     except WeChatClientException as exc:

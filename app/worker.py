@@ -32,6 +32,7 @@ class Jobs:
         self.services = services
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.wake = threading.Event()
+        self._sending = threading.Lock()
 
     def _leased(self, name: str, ttl: float, job: Callable[[], Any]) -> Any:
         if not try_lease(self.services.db, name, self.holder, self.services.clock.now(), ttl):
@@ -49,7 +50,9 @@ class Jobs:
     def send(self) -> Any:
         from handlers.outbox import send_due
 
-        return send_due(self.services.context(), self.holder)
+        # The timer and the wake-up listener share one sender per process.
+        with self._sending:
+            return send_due(self.services.context(), self.holder)
 
     def close(self) -> Any:
         from handlers.closing import close_expired

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -203,6 +204,9 @@ def _send_one(ctx: Context, row_id: int, holder: str) -> None:
 
 def send_due(ctx: Context, holder: str) -> int:
     """Send everything due; answers how many rows were handled."""
+    # A claim of its own for this call: two threads of one worker never
+    # take each other's rows.
+    holder = f"{holder}/{uuid.uuid4().hex[:8]}"
     handled = 0
     while True:
         ids = _claim(ctx, holder, ctx.now())

@@ -75,6 +75,9 @@ class FakeState:
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: without this, Nagle and delayed
+    # ACKs add 40 ms to every keep-alive call.
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         if self.server.log:
@@ -318,7 +321,9 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             state.msgid += 1
             msgid = state.msgid
-            state.sent.append({"channel": "subscribe", "touser": touser, "msgid": msgid, "body": body})
+            state.sent.append(
+                {"channel": "subscribe", "touser": touser, "msgid": msgid, "body": body, "at": time.time()}
+            )
         self._send(200, {"errcode": 0, "errmsg": "ok", "msgid": msgid})
 
     # -- WeCom ---------------------------------------------------------------
@@ -353,7 +358,13 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 state.wecom_seen[key] = time.monotonic()
                 state.sent.append(
-                    {"channel": "wecom", "touser": "|".join(valid), "msgid": msgid, "body": body}
+                    {
+                        "channel": "wecom",
+                        "touser": "|".join(valid),
+                        "msgid": msgid,
+                        "body": body,
+                        "at": time.time(),
+                    }
                 )
         self._send(
             200,
