@@ -1,0 +1,48 @@
+"""A worker killed in the middle of sending: every notification still
+arrives, and once."""
+
+from __future__ import annotations
+
+import signal
+import time
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from app.models import Notification
+from tests.e2e.procs import ROOT, wait_until, worker_env, workers
+from tests.helpers import file_case, login, make_staff
+
+pytestmark = pytest.mark.slow
+TEMPLATE = "TPL_NEW_CASE_PLACEHOLDER"
+
+
+def test_a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(
+    app: Any, client: Any, services: Any, settings: Any, fake_wechat: Any
+) -> None:
+    staff = [make_staff(client, services, "综合执法局", "handler", f"k{i}") for i in range(3)]
+    for headers in staff:
+        for _ in range(10):
+            client.post("/api/v1/staff/subscriptions", json={TEMPLATE: "accept"}, headers=headers)
+    resident = login(client, "k-resident")
+    for i in range(8):
+        file_case(client, resident, description=f"第{i}件：遛狗不拴绳")
+    total = 8 * 3
+    # Every send takes a while, so the kill lands while a request is in flight.
+    fake_wechat.set_mode(latency_ms=150)
+    env = worker_env(settings, ROOT / "config" / "county.yaml")
+    with workers(env, 2) as procs:
+        assert wait_until(lambda: len(fake_wechat.sent) >= 3, timeout=20)
+        procs[0].send_signal(signal.SIGKILL)
+        killed_at = time.monotonic()
+        assert wait_until(lambda: len(fake_wechat.sent) >= total, timeout=30), len(fake_wechat.sent)
+        time.sleep(2.5)  # past the killed worker's lease: anything it held is resent by now
+    with services.db.uow() as uow:
+        pending = uow.session.scalar(select(func.count(Notification.id)).where(Notification.status != "sent"))
+    assert pending == 0
+    messages = [m for m in fake_wechat.sent if m["channel"] == "subscribe"]
+    assert len(messages) == total
+    keys = [(m["touser"], m["body"]["data"]["character_string1"]["value"]) for m in messages]
+    assert len(set(keys)) == total
+    assert time.monotonic() - killed_at < 60

@@ -1,0 +1,69 @@
+"""The application's edges: health, the one clock, the in-process scheduler."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from app import create_app
+from app.models import Notification
+from tests.helpers import file_case, login, make_staff
+
+
+def test_healthz_answers_ok_when_the_database_answers(client: Any) -> None:
+    answer = client.get("/healthz")
+    assert answer.status_code == 200 and answer.get_json() == {"status": "ok"}
+
+
+def test_healthz_is_503_when_the_database_is_away(settings: Any) -> None:
+    broken = create_app(settings.but(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none"))
+    answer = broken.test_client().get("/healthz")
+    assert answer.status_code == 503
+
+
+def test_a_clock_offset_shifts_now_and_is_logged(settings: Any, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        shifted = create_app(settings.but(clock_offset_seconds=86400 * 30))
+    assert any("CLOCK_OFFSET_SECONDS" in r.getMessage() for r in caplog.records)
+    services = shifted.extensions["services"]
+    plain = create_app(settings).extensions["services"]
+    assert 86400 * 30 - 5 < (services.clock.now() - plain.clock.now()).total_seconds() < 86400 * 30 + 5
+
+
+def test_the_openapi_document_lists_the_contract(client: Any) -> None:
+    doc = client.get("/api/v1/openapi.json").get_json()
+    assert "/api/v1/cases" in doc["paths"] and "post" in doc["paths"]["/api/v1/cases"]
+    assert "CaseBody" in doc["components"]["schemas"]
+
+
+def test_scheduler_enabled_runs_the_jobs_in_the_web_process(settings: Any, fake_wechat: Any) -> None:
+    from handlers.seed import seed_reference
+
+    app = create_app(
+        settings.but(scheduler_enabled=True, outbox_interval_seconds=1, escalation_interval_seconds=1)
+    )
+    try:
+        services = app.extensions["services"]
+        seed_reference(services.context())
+        client = app.test_client()
+        handler = make_staff(client, services, "综合执法局", "handler", "sched")
+        client.post(
+            "/api/v1/staff/subscriptions", json={"TPL_NEW_CASE_PLACEHOLDER": "accept"}, headers=handler
+        )
+        file_case(client, login(client, "sched-res"))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not fake_wechat.sent:
+            time.sleep(0.1)
+        assert len(fake_wechat.sent) == 1
+        with services.db.uow() as uow:
+            assert (
+                uow.session.scalar(select(func.count(Notification.id)).where(Notification.status == "sent"))
+                == 1
+            )
+    finally:
+        app.extensions["scheduler"].shutdown(wait=True)
+        app.extensions["services"].close()
