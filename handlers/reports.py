@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from app.models import Case, CaseEvent, Community, Department
-from app.models.cases import ACCEPTED, DISPATCHED, REOPENED
+from app.models.cases import ACCEPTED, DISPATCHED, MERGED, REJECTED, REOPENED, RETURNED
 from app.models.places import TOWNSHIP
 from handlers.context import Context
 from handlers.errors import Invalid
@@ -136,14 +136,17 @@ def unit_stats(ctx: Context, start: datetime, end: datetime) -> tuple[list[UnitS
                 if unit is None:
                     continue
                 unit.received += 1
+                # A returned, rejected or merged case left the department's
+                # hands: only what it did before counts.
+                gone = case.status in (RETURNED, REJECTED, MERGED)
                 if case.accept_due_at is not None and (
-                    case.accepted_at is not None or case.accept_due_at < now
+                    case.accepted_at is not None or (not gone and case.accept_due_at < now)
                 ):
                     unit.accept_due += 1
                     if case.accepted_at is not None and case.accepted_at <= case.accept_due_at:
                         unit.accepted_on_time += 1
                 if case.resolve_due_at is not None and (
-                    case.resolved_at is not None or case.resolve_due_at < now
+                    case.resolved_at is not None or (not gone and case.resolve_due_at < now)
                 ):
                     unit.resolve_due += 1
                     if case.resolved_at is not None and case.resolved_at <= case.resolve_due_at:

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from routing.calendar import WorkingCalendar, parse_period
+from routing.credit_code import credit_code_problem
 from routing.durations import Duration, parse_duration
 from routing.model import (
     Category,
@@ -316,9 +317,11 @@ def parse_config(raw: Any) -> CountyConfig:
 
     companies = []
     for item in raw.get("property_companies") or []:
-        companies.append(
-            CompanySpec(str(item.get("name")), str(item.get("credit_code")), str(item.get("phone") or ""))
-        )
+        code = str(item.get("credit_code") or "")
+        problem = credit_code_problem(code)
+        if problem:
+            problems.add(f"property company {item.get('name')}: {problem}")
+        companies.append(CompanySpec(str(item.get("name")), code, str(item.get("phone") or "")))
     company_names = {c.name for c in companies}
     communities = []
     for item in raw.get("demo_communities") or []:

@@ -42,6 +42,8 @@ class PropertyCompany(Base):
     credit_code: Mapped[str] = mapped_column(String(18), unique=True)
     phone: Mapped[str] = mapped_column(String(32), default="")
     created_at: Mapped[datetime]
+    # Set while the nine-prohibitions ladder has the company on the blacklist.
+    blacklisted_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Community(Base):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 22:06:59.380089
+Create Date: 2026-11-24 22:23:33.265570
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ def upgrade() -> None:
         sa.Column("credit_code", sa.String(length=18), nullable=False),
         sa.Column("phone", sa.String(length=32), nullable=False),
         sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("blacklisted_at", app.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("credit_code"),
         sa.UniqueConstraint("name"),

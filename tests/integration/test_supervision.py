@@ -99,8 +99,9 @@ def test_stats_count_by_hand(client: Any, services: Any, clock: FixedClock, peop
     ).get_json()
     law_row = next(d for d in stats["departments"] if d["name"] == "综合执法局")
     assert law_row["received"] == 3
-    # accept: on time 1, late 1 (accepted after the deadline), never (returned, past its deadline) 1 -> 1/3
-    assert law_row["accepted_on_time_pct"] == 33.3
+    # accept: on time 1, late 1 (accepted after the deadline); the returned one
+    # left the department's hands unaccepted and counts in neither -> 1/2
+    assert law_row["accepted_on_time_pct"] == 50.0
     assert law_row["resolved_on_time_pct"] == 100.0
     assert law_row["returned"] == 1
     assert law_row["satisfaction"] == 4.0

@@ -1,0 +1,215 @@
+"""Property companies, who serves which community, star ratings, disclosures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import Community, CommunityCompany, Disclosure, LadderRecord, PropertyCompany, StarRating
+from handlers.context import Context
+from handlers.errors import Conflict, Invalid, NotFound
+from handlers.reference import DISCLOSURE_ITEMS
+from handlers.violations import company_violation_counts, current_ladder_step
+from routing.credit_code import credit_code_problem
+
+
+def add_company(ctx: Context, name: str, credit_code: str, phone: str = "") -> PropertyCompany:
+    name = name.strip()
+    if not name:
+        raise Invalid("请填写企业名称", "invalid_name")
+    code = credit_code.strip().upper()
+    problem = credit_code_problem(code)
+    if problem:
+        raise Invalid(problem, "invalid_credit_code")
+    with ctx.uow() as uow:
+        s = uow.session
+        if s.scalar(select(PropertyCompany.id).where(PropertyCompany.credit_code == code)):
+            raise Conflict(f"统一社会信用代码 {code} 已登记", "duplicate_credit_code")
+        if s.scalar(select(PropertyCompany.id).where(PropertyCompany.name == name)):
+            raise Conflict(f"企业 {name} 已登记", "duplicate_company")
+        company = PropertyCompany(name=name, credit_code=code, phone=phone, created_at=ctx.now())
+        s.add(company)
+        uow.commit()
+    return company
+
+
+def _community(s: Session, ref: str) -> Community:
+    community = (
+        s.get(Community, int(ref))
+        if ref.isdigit()
+        else s.scalar(select(Community).where(Community.name == ref))
+    )
+    if community is None:
+        raise NotFound(f"找不到小区：{ref}", "community_not_found")
+    return community
+
+
+def _company(s: Session, ref: str) -> PropertyCompany:
+    company = (
+        s.get(PropertyCompany, int(ref))
+        if ref.isdigit()
+        else s.scalar(
+            select(PropertyCompany).where(
+                (PropertyCompany.name == ref) | (PropertyCompany.credit_code == ref)
+            )
+        )
+    )
+    if company is None:
+        raise NotFound(f"找不到物业服务企业：{ref}", "company_not_found")
+    return company
+
+
+def assign_company(ctx: Context, company_ref: str, community_ref: str) -> None:
+    """The company now serves the community; the previous one's term ends."""
+    now = ctx.now()
+    with ctx.uow() as uow:
+        s = uow.session
+        company = _company(s, company_ref)
+        community = _community(s, community_ref)
+        if community.property_company_id == company.id:
+            raise Conflict("该企业已在服务此小区", "already_assigned")
+        for term in s.scalars(
+            select(CommunityCompany).where(
+                CommunityCompany.community_id == community.id, CommunityCompany.ended_at.is_(None)
+            )
+        ):
+            term.ended_at = now
+        s.add(CommunityCompany(community_id=community.id, company_id=company.id, started_at=now))
+        community.property_company_id = company.id
+        community.below_standard = False
+        uow.commit()
+
+
+def rate_community(
+    ctx: Context, community_ref: str, stars: int | None, below_standard: bool, reason: str
+) -> None:
+    """A rating round (星级化评定) with its reason."""
+    if not reason.strip():
+        raise Invalid("请说明评定依据", "invalid_reason")
+    if not below_standard and (stars is None or not 1 <= stars <= 5):
+        raise Invalid("星级应为 1 到 5，或评定为不达标", "invalid_stars")
+    now = ctx.now()
+    with ctx.uow() as uow:
+        s = uow.session
+        community = _community(s, community_ref)
+        community.star_rating = stars
+        community.below_standard = below_standard
+        s.add(
+            StarRating(
+                community_id=community.id,
+                company_id=community.property_company_id,
+                stars=stars,
+                below_standard=below_standard,
+                source="round",
+                reason=reason,
+                rated_at=now,
+            )
+        )
+        uow.commit()
+
+
+def disclose(ctx: Context, community_ref: str, item: str, content: str) -> None:
+    """Keep one of the six disclosures (六个公开) of a community."""
+    if item not in DISCLOSURE_ITEMS:
+        raise Invalid(f"公开事项应为：{'、'.join(DISCLOSURE_ITEMS)}", "invalid_item")
+    now = ctx.now()
+    with ctx.uow() as uow:
+        s = uow.session
+        community = _community(s, community_ref)
+        row = s.scalar(
+            select(Disclosure).where(Disclosure.community_id == community.id, Disclosure.item == item)
+        )
+        if row is None:
+            s.add(Disclosure(community_id=community.id, item=item, content=content, updated_at=now))
+        else:
+            row.content = content
+            row.updated_at = now
+        uow.commit()
+
+
+@dataclass
+class CommunityFlags:
+    more_inspections: bool
+    removal: bool
+    reason: str
+
+
+def community_flags(s: Session, community: Community) -> CommunityFlags:
+    """Two stars or fewer: more inspections. Below standard, or two stars or
+    fewer in two rounds running: removal of the company proposed (seed 003)."""
+    rounds = list(
+        s.scalars(
+            select(StarRating)
+            .where(StarRating.community_id == community.id, StarRating.source == "round")
+            .order_by(StarRating.rated_at.desc(), StarRating.id.desc())
+            .limit(2)
+        )
+    )
+    low = community.star_rating is not None and community.star_rating <= 2
+    two_low = len(rounds) == 2 and all(
+        r.stars is not None and r.stars <= 2 and not r.below_standard for r in rounds
+    )
+    if community.below_standard:
+        return CommunityFlags(True, True, "星级评定不达标，建议依法清退")
+    if two_low:
+        return CommunityFlags(True, True, "连续两次评定为二星级及以下，建议依法清退")
+    if low:
+        return CommunityFlags(True, False, "二星级及以下，增加日常巡查频次")
+    return CommunityFlags(False, False, "")
+
+
+@dataclass
+class CompanyView:
+    company: PropertyCompany
+    violations: int
+    ladder_step: int
+    communities: list[dict[str, Any]] = field(default_factory=list)
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+
+def company_overview(ctx: Context, now: datetime | None = None) -> list[CompanyView]:
+    now = now or ctx.now()
+    county = ctx.county
+    with ctx.uow() as uow:
+        s = uow.session
+        counts = company_violation_counts(s, now, county)
+        views = []
+        for company in s.scalars(select(PropertyCompany).order_by(PropertyCompany.id)):
+            view = CompanyView(
+                company, counts.get(company.id, 0), current_ladder_step(s, company.id, now, county)
+            )
+            for community in s.scalars(
+                select(Community).where(Community.property_company_id == company.id).order_by(Community.id)
+            ):
+                flags = community_flags(s, community)
+                view.communities.append(
+                    {
+                        "id": community.id,
+                        "name": community.name,
+                        "township": community.township.name,
+                        "star_rating": community.star_rating,
+                        "below_standard": community.below_standard,
+                        "more_inspections": flags.more_inspections,
+                        "removal_proposed": flags.removal,
+                        "flag_reason": flags.reason,
+                    }
+                )
+            for row in s.scalars(
+                select(LadderRecord).where(LadderRecord.company_id == company.id).order_by(LadderRecord.id)
+            ):
+                view.steps.append(
+                    {
+                        "step": row.step,
+                        "reached_at": row.reached_at,
+                        "measures": row.measures,
+                        "violations": list(row.violation_ids or []),
+                        "withdrawn_at": row.withdrawn_at,
+                    }
+                )
+            views.append(view)
+        s.expunge_all()
+    return views
