@@ -55,15 +55,17 @@ def test_scheduler_enabled_runs_the_jobs_in_the_web_process(settings: Any, fake_
             "/api/v1/staff/subscriptions", json={"TPL_NEW_CASE_PLACEHOLDER": "accept"}, headers=handler
         )
         file_case(client, login(client, "sched-res"))
+
+        def sent_rows() -> int:
+            with services.db.uow() as uow:
+                query = select(func.count(Notification.id)).where(Notification.status == "sent")
+                return int(uow.session.scalar(query) or 0)
+
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not fake_wechat.sent:
+        while time.monotonic() < deadline and sent_rows() < 1:
             time.sleep(0.1)
+        assert sent_rows() == 1
         assert len(fake_wechat.sent) == 1
-        with services.db.uow() as uow:
-            assert (
-                uow.session.scalar(select(func.count(Notification.id)).where(Notification.status == "sent"))
-                == 1
-            )
     finally:
         app.extensions["scheduler"].shutdown(wait=True)
         app.extensions["services"].close()
