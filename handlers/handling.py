@@ -49,7 +49,9 @@ def _case_for_staff(s: Session, case_id: int, user: User, primary_only: bool) ->
         )
     )
     if role is None:
-        raise NotFound("找不到该工单", "case_not_found")
+        # Not this department's case: a handling step by a department that is
+        # not the primary is refused, whether or not it co-handles.
+        raise Forbidden("该工单不由本部门办理", "not_assigned")
     if primary_only and case.primary_department_id != user.department_id:
         raise Forbidden("只有主办部门可以进行此操作", "not_primary")
     return case

@@ -37,9 +37,9 @@ def supervisors_only(status: int) -> dict[str, int]:
 
 
 def primary_step(status: int) -> dict[str, int]:
-    # Residents are not staff (403); staff not on the case see nothing (404);
-    # co-handlers and the township may not take a primary's step (403).
-    return staff_only(403) | {"other": 404, "primary": status, "head": status}
+    # Residents are not staff, and no department but the primary may take a
+    # primary's step, whether it co-handles or has nothing to do with the case.
+    return staff_only(403) | {"primary": status, "head": status}
 
 
 VIEW = logged_in(404) | dict.fromkeys(PARTIES, 200)
@@ -72,7 +72,7 @@ MATRIX: dict[str, tuple[str, str, Any, dict[str, int]]] = {
         "POST",
         "/api/v1/staff/cases/{case}/progress",
         {"note": "已到现场"},
-        staff_only(200) | {"other": 404, "supervisor": 200, "admin": 200},
+        staff_only(200) | {"other": 403, "supervisor": 200, "admin": 200},
     ),
     "return": ("POST", "/api/v1/staff/cases/{case}/return", {"reason": "不属于本部门"}, primary_step(200)),
     "extension": (
