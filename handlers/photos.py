@@ -64,31 +64,18 @@ def can_view_case(session: Session, case: Case, user: User) -> bool:
     return merged is not None
 
 
-def open_photo(ctx: Context, photo_id: str, user: User, thumb: bool) -> bytes:
-    """The stored bytes, for the uploader or a party to the photo's case; else 404."""
+def open_photo(ctx: Context, photo_id: str, user: User | None, thumb: bool) -> bytes:
+    """The stored bytes. ``user`` is the caller, who must be the uploader or a
+    party to the photo's case (else 404); None when a signed link already
+    proved the right to see it."""
     with ctx.uow() as uow:
         photo = uow.session.get(Photo, photo_id)
         if photo is None:
             raise NotFound("找不到该照片", "photo_not_found")
-        allowed = photo.owner_id == user.id
-        if not allowed and photo.case_id is not None:
-            case = uow.session.get(Case, photo.case_id)
-            allowed = case is not None and can_view_case(uow.session, case, user)
-        if not allowed:
-            raise NotFound("找不到该照片", "photo_not_found")
-        key = photo.thumb_key if thumb else photo.display_key
-    data = ctx.photos.get(key)
-    if data is None:
-        raise NotFound("照片文件已丢失", "photo_missing")
-    return data  # type: ignore[no-any-return]
-
-
-def open_photo_by_link(ctx: Context, photo_id: str, thumb: bool) -> bytes:
-    """The stored bytes for a signed link (the signature was checked at the edge)."""
-    with ctx.uow() as uow:
-        photo = uow.session.get(Photo, photo_id)
-        if photo is None:
-            raise NotFound("找不到该照片", "photo_not_found")
+        if user is not None and photo.owner_id != user.id:
+            case = uow.session.get(Case, photo.case_id) if photo.case_id is not None else None
+            if case is None or not can_view_case(uow.session, case, user):
+                raise NotFound("找不到该照片", "photo_not_found")
         key = photo.thumb_key if thumb else photo.display_key
     data = ctx.photos.get(key)
     if data is None:

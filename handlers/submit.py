@@ -11,15 +11,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.models import Assignment, Case, Community, Department, Photo, User
+from app.models import Case, Community, Photo, User
 from app.models.cases import DISPATCHED
 from handlers.clocks import start_clocks
 from handlers.context import Context
+from handlers.dispatching import announce, assign, routed_departments
 from handlers.errors import DomainError, Invalid, NotFound, TooMany
-from handlers.notify import case_payload, enqueue, staff_of
 from handlers.numbering import next_case_number
 from handlers.timeline import record
-from routing import route
 
 MAX_PHOTOS = 9
 
@@ -123,17 +122,7 @@ def submit_case(ctx: Context, cmd: SubmitCase) -> tuple[Case, bool]:
                 if photo.case_id is not None:
                     raise Invalid("照片已用于其他工单，请重新上传", "photo_used")
 
-        routed = route(county, category.code, community.township.name)
-        departments = {
-            d.name: d
-            for d in s.scalars(select(Department).where(Department.name.in_([r.name for r in routed])))
-        }
-        missing = [r.name for r in routed if r.name not in departments]
-        if missing:
-            raise DomainError(
-                f"系统配置缺少部门：{'、'.join(missing)}，请联系管理员", "routing_unavailable", 503
-            )
-        primary = departments[routed[0].name]
+        routed, departments = routed_departments(s, county, category.code, community.township.name)
 
         case = Case(
             number=next_case_number(s, county.number_prefix, now.astimezone(tz).date()),
@@ -150,24 +139,13 @@ def submit_case(ctx: Context, cmd: SubmitCase) -> tuple[Case, bool]:
             status=DISPATCHED,
             urgent=category.urgent,
             needs_review=needs_review,
-            primary_department_id=primary.id,
             created_at=now,
             updated_at=now,
             idempotency_key=cmd.idempotency_key,
         )
         s.add(case)
         start_clocks(case, county, now)
-        for position, r in enumerate(routed):
-            s.add(
-                Assignment(
-                    case=case,
-                    department_id=departments[r.name].id,
-                    role=r.role,
-                    position=position,
-                    due_at=case.due_at,
-                    created_at=now,
-                )
-            )
+        assign(s, case, routed, departments, now)
         try:
             s.flush()
         except IntegrityError:
@@ -179,25 +157,7 @@ def submit_case(ctx: Context, cmd: SubmitCase) -> tuple[Case, bool]:
             uow.session.expunge_all()
             return existing, False
         record(s, case, "submitted", now, by=reporter, photo_ids=[p.id for p in photos])
-        names = "、".join(f"{r.name}({r.role})" for r in routed)
-        record(
-            s,
-            case,
-            "dispatched",
-            now,
-            label="系统",
-            note=f"按责任清单（{county.version}）派发：{names}",
-            departments=[{"name": r.name, "role": r.role} for r in routed],
-        )
-        enqueue(
-            s,
-            now,
-            "new_case",
-            case,
-            staff_of(s, [departments[r.name].id for r in routed]),
-            case_payload(case, county)
-            | {"deadline": case.accept_due_at.isoformat() if case.accept_due_at else "", "role": ""},
-        )
+        announce(s, case, routed, departments, now, county, f"按责任清单（{county.version}）派发")
         uow.commit()
         case_id = case.id
     ctx.wake_outbox()

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.models import Assignment, Case, Department, Extension, User
+from app.models import Case, Extension, User
 from app.models.cases import DISPATCHED, MERGED, OPEN_STATUSES, REJECTED, RETURNED, SUBMITTED
 from app.models.people import ADMIN, SUPERVISOR
 from handlers.clocks import extension_approved, start_clocks, stop_clocks
 from handlers.context import Context
+from handlers.dispatching import announce, assign, routed_departments
 from handlers.errors import Conflict, Forbidden, Invalid, NotFound
-from handlers.notify import case_payload, enqueue, staff_of, tell_reporter
+from handlers.notify import case_payload, enqueue, tell_reporter
 from handlers.timeline import record
-from routing import route
 
 
 def _supervisor(s, user_id: int) -> User:  # type: ignore[no-untyped-def]
@@ -42,11 +42,7 @@ def dispatch_case(ctx: Context, case_id: int, user_id: int, category_code: str) 
         case = _case(s, case_id)
         if case.status not in (RETURNED, SUBMITTED):
             raise Conflict("只有被退回或待派发的工单可以重新派发", "invalid_state")
-        routed = route(county, category.code, case.community.township.name)
-        departments = {
-            d.name: d
-            for d in s.scalars(select(Department).where(Department.name.in_([r.name for r in routed])))
-        }
+        routed, departments = routed_departments(s, county, category.code, case.community.township.name)
         for assignment in list(case.assignments):
             case.assignments.remove(assignment)
         s.flush()
@@ -54,40 +50,11 @@ def dispatch_case(ctx: Context, case_id: int, user_id: int, category_code: str) 
         case.route = category.route
         case.urgent = category.urgent
         case.config_version = county.version
-        case.primary_department_id = departments[routed[0].name].id
         case.status = DISPATCHED
         case.updated_at = now
         start_clocks(case, county, now)
-        for position, r in enumerate(routed):
-            s.add(
-                Assignment(
-                    case=case,
-                    department_id=departments[r.name].id,
-                    role=r.role,
-                    position=position,
-                    due_at=case.due_at,
-                    created_at=now,
-                )
-            )
-        names = "、".join(f"{r.name}({r.role})" for r in routed)
-        record(
-            s,
-            case,
-            "dispatched",
-            now,
-            by=user,
-            note=f"重新派发（{category.name}）：{names}",
-            departments=[{"name": r.name, "role": r.role} for r in routed],
-        )
-        enqueue(
-            s,
-            now,
-            "new_case",
-            case,
-            staff_of(s, [d.id for d in departments.values()]),
-            case_payload(case, county)
-            | {"deadline": case.accept_due_at.isoformat() if case.accept_due_at else ""},
-        )
+        assign(s, case, routed, departments, now)
+        announce(s, case, routed, departments, now, county, f"重新派发（{category.name}）", by=user)
         uow.commit()
     ctx.wake_outbox()
 

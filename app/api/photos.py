@@ -11,7 +11,7 @@ from app.api.photo_links import signature_ok
 from app.api.security import current_user, login_required
 from app.api.shapes import photo_json
 from handlers.errors import DomainError, NotFound
-from handlers.photos import open_photo, open_photo_by_link, upload_photo
+from handlers.photos import open_photo, upload_photo
 
 bp = Blueprint("photos", __name__, url_prefix="/api/v1/photos")
 
@@ -49,7 +49,7 @@ def _serve(photo_id: str, variant: str) -> Any:
     if expires or sig:
         if not signature_ok(photo_id, variant, expires, sig):
             raise NotFound("链接已失效，请刷新后重试", "photo_link_expired")
-        data = open_photo_by_link(ctx(), photo_id, variant == "thumb")
+        data = open_photo(ctx(), photo_id, None, variant == "thumb")
     else:
         data = open_photo(ctx(), photo_id, current_user(), variant == "thumb")
     response = Response(data, mimetype="image/jpeg")

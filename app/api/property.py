@@ -75,6 +75,18 @@ def _company_rows(rows: list[dict[str, Any]]) -> list[list[Any]]:
     ]
 
 
+def _ranking_sheets(data: dict[str, Any]) -> list[Any]:
+    return [
+        ("部门排名", UNIT_HEADERS, _unit_rows(data["departments"])),
+        ("乡镇(街道)排名", UNIT_HEADERS, _unit_rows(data["townships"])),
+        (
+            "物业企业",
+            ["名次", "企业", "查实违规(条)", "九不准档次", "黑名单"],
+            _company_rows(data["property_companies"]),
+        ),
+    ]
+
+
 @bp.get("/rankings")
 @roles_required(*SUPERVISORS)
 def ranking() -> Any:
@@ -88,17 +100,7 @@ def ranking_xlsx() -> Any:
     """The rankings as an Excel workbook."""
     period = parse_period(_period_arg(), _tz())
     data = rankings(ctx(), period)
-    book = workbook(
-        [
-            ("部门排名", UNIT_HEADERS, _unit_rows(data["departments"])),
-            ("乡镇(街道)排名", UNIT_HEADERS, _unit_rows(data["townships"])),
-            (
-                "物业企业",
-                ["名次", "企业", "查实违规(条)", "九不准档次", "黑名单"],
-                _company_rows(data["property_companies"]),
-            ),
-        ]
-    )
+    book = workbook(_ranking_sheets(data))
     return xlsx_response(book, f"评比排名-{period.label}.xlsx")
 
 
@@ -132,13 +134,7 @@ def bulletin_xlsx(period: str) -> Any:
     parsed, data, overdue = _bulletin(period)
     book = workbook(
         [
-            ("部门排名", UNIT_HEADERS, _unit_rows(data["departments"])),
-            ("乡镇(街道)排名", UNIT_HEADERS, _unit_rows(data["townships"])),
-            (
-                "物业企业",
-                ["名次", "企业", "查实违规(条)", "九不准档次", "黑名单"],
-                _company_rows(data["property_companies"]),
-            ),
+            *_ranking_sheets(data),
             (
                 "超期工单",
                 ["工单编号", "问题类别", "小区", "乡镇(街道)", "主办部门", "期限", "督办级别", "状态"],

@@ -81,4 +81,28 @@ function subscribeIds(templates, purposes) {
   return purposes.map((p) => templates[p]).filter(Boolean).slice(0, 3)
 }
 
-module.exports = { MAX_PHOTOS, groupCategories, validate, uploadAll, caseBody, subscribeIds }
+// Ask the user (from a tap) to accept the templates of these purposes and
+// tell the backend what they answered; never fails the caller's action.
+function askToSubscribe(request, api, purposes) {
+  return request({ url: '/subscribe-templates', silent: true })
+    .then((templates) => {
+      const ids = subscribeIds(templates, purposes)
+      if (!ids.length) return null
+      return new Promise((resolve) => {
+        api.requestSubscribeMessage({
+          tmplIds: ids,
+          success: (res) => {
+            const answers = {}
+            ids.forEach((id) => {
+              if (res[id]) answers[id] = res[id]
+            })
+            request({ url: '/staff/subscriptions', method: 'POST', data: answers, silent: true }).then(resolve, resolve)
+          },
+          fail: resolve,
+        })
+      })
+    })
+    .catch(() => null)
+}
+
+module.exports = { MAX_PHOTOS, groupCategories, validate, uploadAll, caseBody, subscribeIds, askToSubscribe }

@@ -1,5 +1,5 @@
 const { request, upload } = require('../../utils/request')
-const { groupCategories, validate, uploadAll, caseBody, subscribeIds, MAX_PHOTOS } = require('../../utils/report')
+const { groupCategories, validate, uploadAll, caseBody, askToSubscribe, MAX_PHOTOS } = require('../../utils/report')
 const { newKey } = require('../../utils/idempotency')
 
 Page({
@@ -124,24 +124,6 @@ Page({
   },
 
   askToBeNotified() {
-    return request({ url: '/subscribe-templates', silent: true })
-      .then((templates) => {
-        const ids = subscribeIds(templates, ['case_update'])
-        if (!ids.length) return null
-        return new Promise((resolve) => {
-          wx.requestSubscribeMessage({
-            tmplIds: ids,
-            success: (res) => {
-              const answers = {}
-              ids.forEach((id) => {
-                if (res[id]) answers[id] = res[id]
-              })
-              request({ url: '/staff/subscriptions', method: 'POST', data: answers, silent: true }).then(resolve, resolve)
-            },
-            fail: resolve,
-          })
-        })
-      })
-      .catch(() => null)
+    return askToSubscribe(request, wx, ['case_update'])
   },
 })

@@ -1,5 +1,5 @@
 const { request } = require('../../../utils/request')
-const { subscribeIds } = require('../../../utils/report')
+const { askToSubscribe } = require('../../../utils/report')
 
 Page({
   data: { code: '', busy: false },
@@ -25,18 +25,6 @@ Page({
 
   // Staff templates: new cases and escalations (a tap is required by WeChat).
   subscribe() {
-    request({ url: '/subscribe-templates', silent: true }).then((templates) => {
-      const ids = subscribeIds(templates, ['new_case', 'escalation'])
-      wx.requestSubscribeMessage({
-        tmplIds: ids,
-        success: (res) => {
-          const answers = {}
-          ids.forEach((id) => {
-            if (res[id]) answers[id] = res[id]
-          })
-          request({ url: '/staff/subscriptions', method: 'POST', data: answers, silent: true })
-        },
-      })
-    })
+    return askToSubscribe(request, wx, ['new_case', 'escalation'])
   },
 })
