@@ -104,10 +104,14 @@ def main() -> None:
         set_wecom_id(ctx, uid, f"staff{i}")
         staff_ids.append(uid)
     with services.db.uow() as uow:
-        resident = User(openid="o-bench-resident", created_at=services.clock.now())
-        uow.session.add(resident)
+        # Residents may file 20 cases a day each: enough of them for the run.
+        residents = [
+            User(openid=f"o-bench-resident-{i}", created_at=services.clock.now())
+            for i in range(args.cases // 10 + 1)
+        ]
+        uow.session.add_all(residents)
         uow.commit()
-        resident_id = resident.id
+        resident_ids = [r.id for r in residents]
         community_id = uow.session.scalar(select(Community.id).order_by(Community.id))
 
     worker = subprocess.Popen(
@@ -151,7 +155,7 @@ def main() -> None:
             case, _ = submit_case(
                 ctx,
                 SubmitCase(
-                    reporter_id=resident_id,
+                    reporter_id=resident_ids[i // 10],
                     category="dog_unleashed",
                     community_id=community_id,
                     description=f"基准测试第{i}件：遛狗不拴绳",
