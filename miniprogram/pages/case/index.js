@@ -19,6 +19,10 @@ Page({
     })
   },
 
+  openCommunity() {
+    wx.navigateTo({ url: '/pages/community/index?id=' + this.data.c.community.id })
+  },
+
   preview(e) {
     const { url, urls } = e.currentTarget.dataset
     wx.previewImage({ current: url, urls })

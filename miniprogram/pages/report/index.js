@@ -40,6 +40,10 @@ Page({
     this.setData({ community: this.data.communities[e.currentTarget.dataset.index], communities: [] })
   },
 
+  openCommunity() {
+    wx.navigateTo({ url: '/pages/community/index?id=' + this.data.community.id })
+  },
+
   onDescription(e) {
     this.setData({ description: e.detail.value })
   },
