@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from app.models import Case, Escalation, PropertyCompany, Violation
 from handlers.context import Context
 from handlers.errors import Invalid
+from handlers.labels import STATUS_LABELS
 from handlers.reports import UnitStats, unit_stats
 from handlers.violations import current_ladder_step
 
@@ -128,6 +129,7 @@ def overdue_in_period(ctx: Context, period: Period) -> list[dict[str, Any]]:
     """Cases that went past a deadline within the period, for the bulletin."""
     county = ctx.county
     tz = ZoneInfo(county.timezone)
+    step_labels = {step.name: step.label for step in county.escalation}
     with ctx.uow() as uow:
         s = uow.session
         first_overdue: dict[int, datetime] = {
@@ -155,8 +157,10 @@ def overdue_in_period(ctx: Context, period: Period) -> list[dict[str, Any]]:
                     "township": case.community.township.name,
                     "department": case.primary_department.name if case.primary_department else "",
                     "deadline": deadline.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-                    "escalation_step": case.escalation_step or "overdue",
-                    "status": case.status,
+                    "escalation_step": step_labels.get(
+                        case.escalation_step or "overdue", case.escalation_step
+                    ),
+                    "status": STATUS_LABELS.get(case.status, case.status),
                 }
             )
     return out

@@ -15,12 +15,12 @@ from app.api.shapes import iso, page_json
 from app.models.people import ADMIN, SUPERVISOR
 from app.xlsx import workbook, xlsx_response
 from handlers.errors import Invalid
+from handlers.labels import STATUS_LABELS
 from handlers.reports import OverdueFilter, overdue_cases, unit_stats
 
 bp = Blueprint("supervision_reports", __name__, url_prefix="/api/v1/supervision")
 SUPERVISORS = (SUPERVISOR, ADMIN)
 STEP_LABELS = {"warning": "预警", "overdue": "超期", "supervision": "督办", "leader": "挂牌督办", None: ""}
-STATUS_LABELS = {"dispatched": "待签收", "accepted": "办理中", "reopened": "重新办理"}
 
 
 def _tz() -> ZoneInfo:
