@@ -25,7 +25,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["settings"] = settings
-    app.extensions["services"] = Services(settings)
+    app.extensions["services"] = services = Services(settings)
+    _check_county_file(services)
     register_api(app)
     register_cli(app)
     if settings.clock_offset_seconds:
@@ -39,3 +40,14 @@ def create_app(settings: Settings | None = None) -> Flask:
 
         start_in_web_process(app)
     return app
+
+
+def _check_county_file(services: object) -> None:
+    """Say at start, naming each problem, when the county file is broken
+    (``flask --app app routing check`` still runs to show them)."""
+    from routing import ConfigError
+
+    try:
+        services.county  # type: ignore[attr-defined]  # noqa: B018
+    except ConfigError as exc:
+        log.error("CASES_CONFIG is not usable: %s", "; ".join(exc.problems))
