@@ -26,18 +26,29 @@ def test_a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(
         for _ in range(10):
             client.post("/api/v1/staff/subscriptions", json={TEMPLATE: "accept"}, headers=headers)
     resident = login(client, "k-resident")
-    for i in range(8):
+    for i in range(4):
         file_case(client, resident, description=f"第{i}件：遛狗不拴绳")
-    total = 8 * 3
-    # Every send takes a while, so the kill lands while a request is in flight.
-    fake_wechat.set_mode(latency_ms=150)
+    total = 4 * 3
+    # Every send takes a while; the first worker is killed while one of its
+    # requests is in flight, and a second worker takes over its claimed rows
+    # once their lease runs out.
+    fake_wechat.set_mode(latency_ms=400)
     env = worker_env(settings, ROOT / "config" / "county.yaml")
-    with workers(env, 2) as procs:
-        assert wait_until(lambda: len(fake_wechat.sent) >= 3, timeout=20)
-        procs[0].send_signal(signal.SIGKILL)
-        killed_at = time.monotonic()
-        assert wait_until(lambda: len(fake_wechat.sent) >= total, timeout=30), len(fake_wechat.sent)
-        time.sleep(2.5)  # past the killed worker's lease: anything it held is resent by now
+    with workers(env, 1) as first:
+        assert wait_until(
+            lambda: len(fake_wechat.sent) >= 2 and fake_wechat.state.in_flight >= 1,
+            timeout=20,
+            interval=0.005,
+        )
+        first[0].send_signal(signal.SIGKILL)
+        first[0].wait()
+    killed_at = time.monotonic()
+    sent_before = len(fake_wechat.sent)
+    assert sent_before < total
+    with workers(env, 1):
+        assert wait_until(lambda: len(fake_wechat.sent) >= total, timeout=40), len(fake_wechat.sent)
+        time.sleep(2.5)  # past any lease: nothing more may be sent
+    assert fake_wechat.state.dropped >= 1  # the killed worker's request never took effect
     with services.db.uow() as uow:
         pending = uow.session.scalar(select(func.count(Notification.id)).where(Notification.status != "sent"))
     assert pending == 0

@@ -68,6 +68,7 @@ class FakeState:
             self.unknown_wecom_users: set[str] = {"nobody"}
             self.msgid = 1000
             self.dropped = 0
+            self.in_flight = 0
             self.wecom_seen: dict[tuple[str, str], float] = {}
             self.duplicates_dropped = 0
 
@@ -134,7 +135,13 @@ class _Handler(BaseHTTPRequestHandler):
             )
             mode = dict(state.mode)
         if mode.get("latency_ms"):
-            time.sleep(mode["latency_ms"] / 1000)
+            with state.lock:
+                state.in_flight += 1
+            try:
+                time.sleep(mode["latency_ms"] / 1000)
+            finally:
+                with state.lock:
+                    state.in_flight -= 1
             if self._client_gone():
                 # The caller hung up (a killed worker) before we got to it:
                 # like a server that had not started on the request, drop it.
