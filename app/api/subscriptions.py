@@ -14,7 +14,7 @@ from app.api.schema import parse_body
 from app.api.security import current_user, login_required, roles_required
 from app.api.shapes import iso, page_json
 from app.models import Case, Notification, User
-from app.models.people import ADMIN, SUPERVISOR
+from app.models.people import ADMIN, STAFF_ROLES, SUPERVISOR
 from handlers.errors import Invalid
 from handlers.subscriptions import record_answers, templates_for
 
@@ -51,10 +51,19 @@ def failed_notifications() -> Any:
     page, per_page = paging()
     context = ctx()
     tz = ZoneInfo(context.county.timezone)
-    where = Notification.status.in_(("failed", "no_channel"))
+    # Sends that can never succeed, and staff nobody can reach (no
+    # subscription, no WeCom id); a resident who did not subscribe chose so.
+    where = (Notification.status == "failed") | (
+        (Notification.status == "no_channel") & User.role.in_(STAFF_ROLES)
+    )
     with context.uow() as uow:
         s = uow.session
-        total = s.scalar(select(func.count(Notification.id)).where(where)) or 0
+        total = (
+            s.scalar(
+                select(func.count(Notification.id)).join(User, User.id == Notification.user_id).where(where)
+            )
+            or 0
+        )
         rows = s.execute(
             select(Notification, User, Case.number)
             .join(User, User.id == Notification.user_id)

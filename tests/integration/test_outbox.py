@@ -176,3 +176,20 @@ def test_subscribe_templates_and_unknown_ids_are_ignored(client: Any, services: 
     )
     assert answer.status_code == 200
     assert answer.get_json()["quota"] == {UPDATE: 1}
+
+
+def test_unreachable_staff_are_listed_but_residents_who_did_not_subscribe_are_not(
+    client: Any, services: Any, fake_wechat: Any, clock: FixedClock
+) -> None:
+    make_staff(client, services, "综合执法局", "handler", "h-none")  # no subscription, no WeCom id
+    supervisor = make_staff(client, services, "住建局", "supervisor", "s-none")
+    resident = login(client, "r-none")
+    handler = make_staff(client, services, "综合执法局", "handler", "h-acc")
+    _subscribe(client, handler, NEW_CASE)
+    case = file_case(client, resident)
+    client.post(f"/api/v1/staff/cases/{case['id']}/accept", json={}, headers=handler)  # tells the resident
+    send_due(services.context(), "test")
+    listed = client.get("/api/v1/supervision/failed-notifications", headers=supervisor).get_json()["items"]
+    assert [(i["status"], i["recipient"]["role"], i["purpose"]) for i in listed] == [
+        ("no_channel", "handler", "new_case")
+    ]
