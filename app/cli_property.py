@@ -29,7 +29,7 @@ def _run(action: Callable[[Any], Any]) -> Any:
 @click.option("--phone", default="")
 def add(name: str, credit_code: str, phone: str) -> None:
     """Register a property company."""
-    from handlers.property import add_company
+    from handlers.property.companies import add_company
 
     company = _run(lambda ctx: add_company(ctx, name, credit_code, phone))
     click.echo(f"added {company.id} {company.name} {company.credit_code}")
@@ -40,7 +40,7 @@ def add(name: str, credit_code: str, phone: str) -> None:
 @click.option("--community", required=True, help="小区 id 或名称")
 def assign(company: str, community: str) -> None:
     """The company now serves the community (the previous term ends)."""
-    from handlers.property import assign_company
+    from handlers.property.companies import assign_company
 
     _run(lambda ctx: assign_company(ctx, company, community))
     click.echo(f"{company} now serves {community}")
@@ -49,7 +49,7 @@ def assign(company: str, community: str) -> None:
 @property_cli.command("list")
 def list_() -> None:
     """Companies with their communities, violations and ladder step."""
-    from handlers.property import company_overview
+    from handlers.property.companies import company_overview
 
     for view in _run(company_overview):
         click.echo(
@@ -70,7 +70,7 @@ def list_() -> None:
 @click.option("--reason", required=True)
 def rate(community: str, stars: int | None, below_standard: bool, reason: str) -> None:
     """Record a star rating round (星级化评定)."""
-    from handlers.property import rate_community
+    from handlers.property.companies import rate_community
 
     _run(lambda ctx: rate_community(ctx, community, stars, below_standard, reason))
     click.echo(f"{community}: {'不达标' if below_standard else f'{stars} 星'}")
@@ -82,7 +82,7 @@ def rate(community: str, stars: int | None, below_standard: bool, reason: str) -
 @click.option("--content", required=True)
 def disclose_(community: str, item: str, content: str) -> None:
     """Keep one of the six disclosures (六个公开)."""
-    from handlers.property import disclose
+    from handlers.property.companies import disclose
 
     _run(lambda ctx: disclose(ctx, community, item, content))
     click.echo(f"{community}: {item} updated")
@@ -93,7 +93,7 @@ def disclose_(community: str, item: str, content: str) -> None:
 @click.option("--reason", required=True)
 def withdraw(case_id: int, reason: str) -> None:
     """Withdraw a confirmed violation on review; dependent ladder steps are undone."""
-    from handlers.violations import withdraw_violation
+    from handlers.property.violations import withdraw_violation
 
     steps = _run(lambda ctx: withdraw_violation(ctx, case_id, reason))
     click.echo(f"case {case_id}: violation withdrawn; ladder steps withdrawn: {steps or 'none'}")

@@ -4,14 +4,20 @@ configuration, photo storage, WeChat gateways. Nothing here runs at import."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from app.clock import Clock
 from app.db import Database
 from app.settings import Settings
 from handlers.context import Context
+from handlers.ports import MiniProgramAPI, PhotoStore, WeComAPI
+
+if TYPE_CHECKING:
+    from app.wechat.tokens import TokenStore
+    from routing import CountyConfig
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +26,7 @@ class Services:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.clock = Clock(settings.clock_offset_seconds)
-        self._wakers: list[Any] = []
+        self._wakers: list[Callable[[], None]] = []
 
     @cached_property
     def db(self) -> Database:
@@ -30,32 +36,32 @@ class Services:
         return Database(url)
 
     @cached_property
-    def county(self) -> Any:
+    def county(self) -> CountyConfig:
         from routing import load_config
 
         return load_config(self.settings.cases_config)
 
     @cached_property
-    def photos(self) -> Any:
+    def photos(self) -> PhotoStore:
         from app.photos import LocalPhotoStorage
 
         return LocalPhotoStorage(self.settings.photo_dir)
 
     @cached_property
-    def token_storage(self) -> Any:
+    def token_storage(self) -> TokenStore:
         from app.wechat import make_token_storage
 
         return make_token_storage(self.settings.redis_url or None, engine=self.db.engine)
 
     @cached_property
-    def wechat(self) -> Any:
+    def wechat(self) -> MiniProgramAPI:
         from app.wechat import MiniProgram
 
         s = self.settings
         return MiniProgram(s.wechat_appid, s.wechat_secret, s.wechat_api_base, self.token_storage)
 
     @cached_property
-    def wecom(self) -> Any:
+    def wecom(self) -> WeComAPI | None:
         from app.wechat import WeCom
 
         s = self.settings
@@ -63,14 +69,14 @@ class Services:
             return None
         return WeCom(s.wecom_corp_id, s.wecom_secret, s.wecom_agent_id, s.wecom_api_base, self.token_storage)
 
-    def on_outbox_write(self, callback: Any) -> None:
+    def on_outbox_write(self, callback: Callable[[], None]) -> None:
         self._wakers.append(callback)
 
     @cached_property
-    def _announce(self) -> Any:
-        from handlers.outbox import make_waker
+    def _announce(self) -> Callable[[], None] | None:
+        from app.wakeup import make_announcer
 
-        return make_waker(self)
+        return make_announcer(self.settings.redis_url, self.db.engine)
 
     def _wake(self) -> None:
         """New outbox rows were committed: tell the worker (Redis or NOTIFY)
@@ -81,11 +87,14 @@ class Services:
             callback()
 
     def context(self) -> Context:
+        from app.photos import process_upload
+
         return Context(
             uow=self.db.uow,
             clock=self.clock,
             county=self.county,
             photos=self.photos,
+            process_photo=process_upload,
             wechat=self.wechat,
             wecom=self.wecom,
             wake_outbox=self._wake,

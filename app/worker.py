@@ -40,7 +40,7 @@ class Jobs:
         return job()
 
     def sweep(self) -> Any:
-        from handlers.escalation import sweep
+        from handlers.supervision.escalation import sweep
 
         interval = self.services.settings.escalation_interval_seconds
         # The lease outlives one tick, so a killed leader delays the ladder by
@@ -48,14 +48,14 @@ class Jobs:
         return self._leased("escalation", max(3, interval * 2 + 1), lambda: sweep(self.services.context()))
 
     def send(self) -> Any:
-        from handlers.outbox import send_due
+        from handlers.notifications.sender import send_due
 
         # The timer and the wake-up listener share one sender per process.
         with self._sending:
             return send_due(self.services.context(), self.holder)
 
     def close(self) -> Any:
-        from handlers.closing import close_expired
+        from handlers.cases.closing import close_expired
 
         return self._leased("auto-close", 120, lambda: close_expired(self.services.context()))
 
@@ -96,13 +96,15 @@ def build_scheduler(jobs: Jobs) -> BackgroundScheduler:
 
 def _listen_for_wakeups(jobs: Jobs, stop: threading.Event) -> None:
     """Send as soon as new notifications are committed, instead of polling hard."""
-    from handlers.outbox import wait_for_work
+    from app.wakeup import Listener
 
+    services = jobs.services
+    listener: Listener | None = None
     while not stop.is_set():
         try:
-            if wait_for_work(
-                jobs.services, timeout=jobs.services.settings.outbox_interval_seconds, stop=stop
-            ):
+            if listener is None:
+                listener = Listener(services.settings.redis_url, services.db.engine)
+            if listener.wait(services.settings.outbox_interval_seconds, stop):
                 jobs._safely(jobs.send)
         except Exception:  # noqa: BLE001
             log.exception("wake-up listener failed; retrying")

@@ -29,9 +29,9 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from app.clock import FixedClock  # noqa: E402
 from app.services import Services  # noqa: E402
 from app.settings import Settings  # noqa: E402
-from handlers.escalation import sweep  # noqa: E402
-from handlers.reports import OverdueFilter, overdue_cases  # noqa: E402
 from handlers.seed import seed_reference  # noqa: E402
+from handlers.supervision.escalation import sweep  # noqa: E402
+from handlers.supervision.reports import OverdueFilter, overdue_cases  # noqa: E402
 
 DUE = 1000
 NOW = datetime(2025, 6, 18, 2, 0, tzinfo=UTC)  # Wednesday 10:00 in Shanghai

@@ -31,9 +31,9 @@ from app.models import Community, Notification, User  # noqa: E402
 from app.services import Services  # noqa: E402
 from app.settings import Settings  # noqa: E402
 from handlers.accounts import bind_staff, invite_staff, set_wecom_id  # noqa: E402
-from handlers.notify import enqueue  # noqa: E402
+from handlers.cases.submit import SubmitCase, submit_case  # noqa: E402
+from handlers.notifications.notify import enqueue  # noqa: E402
 from handlers.seed import seed_reference  # noqa: E402
-from handlers.submit import SubmitCase, submit_case  # noqa: E402
 from tests.fakewechat import FakeWeChat  # noqa: E402
 
 

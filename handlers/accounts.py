@@ -11,10 +11,30 @@ from sqlalchemy import select, update
 from app.models import Department, StaffInvite, User
 from app.models.people import RESIDENT, STAFF_ROLES
 from handlers.context import Context
-from handlers.errors import Conflict, DomainError, Invalid, NotFound, Unavailable
+from handlers.errors import (
+    BadRequest,
+    Conflict,
+    DomainError,
+    Forbidden,
+    Gone,
+    Invalid,
+    NotFound,
+    TooMany,
+    Unavailable,
+)
+from handlers.ports import WeChatRejected, WeChatUnavailable
 
 # Unambiguous characters: no 0/O, 1/I/L.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+# Why WeChat refused a login code, as the resident should hear it.
+LOGIN_REFUSED: dict[str, tuple[type[DomainError], str]] = {
+    "invalid_code": (BadRequest, "登录凭证无效，请重新进入小程序"),
+    "code_used": (BadRequest, "登录凭证已使用，请重新进入小程序"),
+    "too_frequent": (TooMany, "登录太频繁，请稍后再试"),
+    "risky_user": (Forbidden, "微信判定该账号存在风险，暂时无法登录"),
+}
 
 
 def _hash(code: str) -> str:
@@ -23,29 +43,19 @@ def _hash(code: str) -> str:
 
 def login_with_wechat(ctx: Context, code: str) -> User:
     """Exchange a ``wx.login`` code for the user it names; create on first login."""
-    from app.wechat import WeChatRejected, WeChatUnavailable
-
     try:
         session = ctx.wechat.code_to_session(code)
     except WeChatRejected as exc:
-        messages = {
-            "invalid_code": "登录凭证无效，请重新进入小程序",
-            "code_used": "登录凭证已使用，请重新进入小程序",
-            "too_frequent": "登录太频繁，请稍后再试",
-            "risky_user": "微信判定该账号存在风险，暂时无法登录",
-        }
-        status = 429 if exc.kind == "too_frequent" else 400 if exc.kind != "risky_user" else 403
-        raise DomainError(
-            messages.get(exc.kind, "微信登录失败，请重试"), f"wechat_{exc.kind}", status
-        ) from exc
+        kind, message = LOGIN_REFUSED.get(exc.kind, (BadRequest, "微信登录失败，请重试"))
+        raise kind(message, f"wechat_{exc.kind}") from exc
     except WeChatUnavailable as exc:
         raise Unavailable("微信服务暂时不可用，请稍后重试", "wechat_unavailable") from exc
-    openid = session["openid"]
+    openid = session.openid
     now = ctx.now()
     with ctx.uow() as uow:
         user = uow.session.scalar(select(User).where(User.openid == openid))
         if user is None:
-            user = User(openid=openid, unionid=session.get("unionid"), created_at=now)
+            user = User(openid=openid, unionid=session.unionid, created_at=now)
             uow.session.add(user)
         user.last_login_at = now
         uow.commit()
@@ -89,7 +99,7 @@ def bind_staff(ctx: Context, user_id: int, code: str) -> User:
         if invite is None:
             raise NotFound("绑定码不正确，请核对后重试", "bad_binding_code")
         if invite.expires_at <= now:
-            raise DomainError("绑定码已过期，请联系管理员重新获取", "binding_code_expired", 410)
+            raise Gone("绑定码已过期，请联系管理员重新获取", "binding_code_expired")
         # Spend the code atomically: of two concurrent binds, one wins.
         spent = uow.session.execute(
             update(StaffInvite)

@@ -1,17 +1,19 @@
-"""What a handler is given: the unit of work and the ports it may use."""
+"""What a handler is given: the unit of work, the clock, the county's
+configuration and the ports it may use."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
 
-from app.clock import Clock
 from app.db import UnitOfWork
+from handlers.ports import Clock, MiniProgramAPI, OutboxWaker, PhotoProcessor, PhotoStore, WeComAPI
+from routing import CountyConfig
 
-if TYPE_CHECKING:
-    from routing import CountyConfig
+
+def _nobody() -> None:
+    """No sender to wake (a command-line run; the worker's timer finds the rows)."""
 
 
 @dataclass
@@ -19,13 +21,14 @@ class Context:
     uow: Callable[[], UnitOfWork]
     clock: Clock
     county: CountyConfig
-    # Outside services, each with a real and a fake implementation chosen by
-    # configuration (app/services.py builds them).
-    photos: Any = None  # app.photos.PhotoStorage
-    wechat: Any = None  # app.wechat.MiniProgram
-    wecom: Any = None  # app.wechat.WeCom
+    # Outside services: real adapters chosen by configuration (app/services.py),
+    # in-memory fakes in the handlers' unit tests (tests/fakes.py).
+    photos: PhotoStore
+    process_photo: PhotoProcessor
+    wechat: MiniProgramAPI
+    wecom: WeComAPI | None = None
     # Called after a commit that wrote outbox rows, to wake the sender.
-    wake_outbox: Callable[[], None] = lambda: None
+    wake_outbox: OutboxWaker = _nobody
     # How long a sender's claim on a notification lasts before another may retry it.
     outbox_lease_seconds: int = 60
 

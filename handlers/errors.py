@@ -1,6 +1,8 @@
-"""Domain errors: a code, a Chinese message a person understands, a status.
+"""Domain errors: a kind (the class), a code and a Chinese message a person
+understands.
 
-Handlers raise them; one error handler at the web edge turns them into
+Handlers raise them and know nothing of HTTP; one table at the web edge
+(``app/api/errors.py``) maps each kind to a status and answers
 ``{"error": {"code", "message"}}``.
 """
 
@@ -8,50 +10,66 @@ from __future__ import annotations
 
 
 class DomainError(Exception):
-    status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, code: str | None = None, status: int | None = None):
+    def __init__(self, message: str, code: str | None = None):
         super().__init__(message)
         self.message = message
         if code:
             self.code = code
-        if status:
-            self.status = status
+
+
+class BadRequest(DomainError):
+    """The request cannot be read at all (empty, not JSON, a second file)."""
+
+    code = "bad_request"
 
 
 class Invalid(DomainError):
-    status = 422
+    """A value that breaks a rule."""
+
     code = "invalid"
 
 
-class NotFound(DomainError):
-    status = 404
-    code = "not_found"
-
-
-class Forbidden(DomainError):
-    status = 403
-    code = "forbidden"
-
-
 class Unauthorized(DomainError):
-    status = 401
     code = "unauthorized"
 
 
-class Conflict(DomainError):
-    """A step the case's state does not allow."""
+class Forbidden(DomainError):
+    code = "forbidden"
 
-    status = 409
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    """A step the case's (or a record's) state does not allow."""
+
     code = "conflict"
 
 
+class Gone(DomainError):
+    """Something that existed and has expired (a binding code, a link)."""
+
+    code = "gone"
+
+
+class TooLarge(DomainError):
+    code = "too_large"
+
+
+class Unsupported(DomainError):
+    """A kind of content we do not take (not an image, not JSON)."""
+
+    code = "unsupported"
+
+
 class TooMany(DomainError):
-    status = 429
     code = "too_many"
 
 
 class Unavailable(DomainError):
-    status = 503
+    """A service we depend on is away; trying again later may work."""
+
     code = "unavailable"

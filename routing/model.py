@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from routing.calendar import WorkingCalendar
 from routing.durations import Duration
@@ -140,6 +141,11 @@ class CountyConfig:
     property_companies: tuple[CompanySpec, ...] = ()
     demo_communities: tuple[CommunitySpec, ...] = ()
     groups: tuple[str, ...] = field(default=("治脏", "治乱"))
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The county's time zone: periods, dates and displayed times are read in it."""
+        return self.calendar.tz
 
     @property
     def department_names(self) -> set[str]:

@@ -10,8 +10,8 @@ from app.api import ctx
 from app.api.photo_links import signature_ok
 from app.api.security import current_user, login_required
 from app.api.shapes import photo_json
-from handlers.errors import DomainError, NotFound
-from handlers.photos import open_photo, upload_photo
+from handlers.cases.photos import open_photo, upload_photo
+from handlers.errors import BadRequest, NotFound, TooLarge, Unsupported
 
 bp = Blueprint("photos", __name__, url_prefix="/api/v1/photos")
 
@@ -23,23 +23,23 @@ MAX_UPLOAD = 10 * 1024 * 1024
 def upload() -> Any:
     """Upload one photo (multipart field `file`)."""
     if request.content_length is not None and request.content_length > MAX_UPLOAD + 64 * 1024:
-        raise DomainError("图片超过 10MB，请压缩后重试", "photo_too_large", 413)
+        raise TooLarge("图片超过 10MB，请压缩后重试", "photo_too_large")
     if not request.mimetype.startswith("multipart/form-data"):
-        raise DomainError("请以 multipart/form-data 上传图片（字段名 file）", "bad_content_type", 415)
+        raise Unsupported("请以 multipart/form-data 上传图片（字段名 file）", "bad_content_type")
     files = request.files.getlist("file")
     try:
         if not files:
-            raise DomainError("请选择要上传的图片（字段名 file）", "photo_missing", 400)
+            raise BadRequest("请选择要上传的图片（字段名 file）", "photo_missing")
         if len(files) > 1:
-            raise DomainError("每次只能上传一张图片", "photo_too_many", 400)
+            raise BadRequest("每次只能上传一张图片", "photo_too_many")
         data = files[0].read(MAX_UPLOAD + 1)
     finally:
         for upload_file in request.files.values():
             upload_file.close()
     if not data:
-        raise DomainError("图片内容为空", "photo_empty", 400)
+        raise BadRequest("图片内容为空", "photo_empty")
     if len(data) > MAX_UPLOAD:
-        raise DomainError("图片超过 10MB，请压缩后重试", "photo_too_large", 413)
+        raise TooLarge("图片超过 10MB，请压缩后重试", "photo_too_large")
     photo = upload_photo(ctx(), current_user().id, data)
     return jsonify(photo_json(photo) | {"sha256": photo.sha256}), 201
 

@@ -13,8 +13,8 @@ from app.api.shapes import iso
 from app.models.people import ADMIN, SUPERVISOR
 from app.xlsx import workbook, xlsx_response
 from handlers.errors import Invalid
-from handlers.property import company_overview
-from handlers.rankings import overdue_in_period, parse_period, rankings
+from handlers.property.companies import company_overview
+from handlers.supervision.rankings import overdue_in_period, parse_period, rankings
 
 bp = Blueprint("property", __name__, url_prefix="/api/v1/supervision")
 SUPERVISORS = (SUPERVISOR, ADMIN)

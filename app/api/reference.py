@@ -9,7 +9,7 @@ from flask import Blueprint, jsonify, request
 
 from app.api import ctx
 from app.api.shapes import iso
-from handlers.reference import community_page, search_communities
+from handlers.places.communities import community_page, search_communities
 
 bp = Blueprint("reference", __name__, url_prefix="/api/v1")
 

@@ -13,10 +13,10 @@ from app.api.paging import paging
 from app.api.schema import Body, body
 from app.api.security import current_user, login_required
 from app.api.shapes import case_json, case_summary_json, page_json
+from handlers.cases.queries import case_for, my_cases
+from handlers.cases.resident import rate_case, reopen_case
+from handlers.cases.submit import SubmitCase, submit_case
 from handlers.errors import Invalid
-from handlers.queries import case_for, my_cases
-from handlers.resident import rate_case, reopen_case
-from handlers.submit import SubmitCase, submit_case
 
 bp = Blueprint("resident", __name__, url_prefix="/api/v1/cases")
 

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from flask import request
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from handlers.errors import DomainError
+from handlers.errors import BadRequest, Invalid, Unsupported
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -77,21 +77,21 @@ def _message(err: dict[str, Any]) -> str:
 
 def parse_body(model: type[BaseModel]) -> BaseModel:
     if not request.mimetype == "application/json":
-        raise DomainError("请以 JSON 格式提交（Content-Type: application/json）", "bad_content_type", 415)
+        raise Unsupported("请以 JSON 格式提交（Content-Type: application/json）", "bad_content_type")
     raw = request.get_data(cache=True)
     if not raw.strip():
-        raise DomainError("请求内容为空", "empty_body", 400)
+        raise BadRequest("请求内容为空", "empty_body")
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise DomainError("请求内容不是有效的 JSON", "bad_json", 400) from exc
+        raise BadRequest("请求内容不是有效的 JSON", "bad_json") from exc
     if not isinstance(data, dict):
-        raise DomainError("请求内容应为 JSON 对象", "bad_json", 400)
+        raise BadRequest("请求内容应为 JSON 对象", "bad_json")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise DomainError(_message(dict(first)), "invalid_field", 422) from exc
+        raise Invalid(_message(dict(first)), "invalid_field") from exc
 
 
 def body(model: type[BaseModel]) -> Callable[[F], F]:

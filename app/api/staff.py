@@ -15,8 +15,7 @@ from app.api.schema import Body, body
 from app.api.security import current_user, roles_required
 from app.api.shapes import case_json, case_summary_json, iso, page_json
 from app.models.people import STAFF_ROLES
-from handlers.errors import Invalid
-from handlers.handling import (
+from handlers.cases.handling import (
     Resolve,
     accept_case,
     add_progress,
@@ -25,8 +24,9 @@ from handlers.handling import (
     resolve_case,
     return_case,
 )
-from handlers.queries import case_for
-from handlers.queue import department_queue
+from handlers.cases.queries import case_for
+from handlers.cases.queue import department_queue
+from handlers.errors import Invalid
 
 bp = Blueprint("staff", __name__, url_prefix="/api/v1/staff")
 
@@ -86,7 +86,7 @@ def queue() -> Any:
     status = request.args.get("status") or None
     raw_overdue = request.args.get("overdue")
     overdue = None
-    if raw_overdue not in (None, ""):
+    if raw_overdue:
         if raw_overdue.lower() not in ("1", "true", "0", "false"):
             raise Invalid("overdue 应为 true 或 false", "invalid_filter")
         overdue = raw_overdue.lower() in ("1", "true")

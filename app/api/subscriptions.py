@@ -16,7 +16,7 @@ from app.api.shapes import iso, page_json
 from app.models import Case, Notification, User
 from app.models.people import ADMIN, STAFF_ROLES, SUPERVISOR
 from handlers.errors import Invalid
-from handlers.subscriptions import record_answers, templates_for
+from handlers.notifications.subscriptions import record_answers, templates_for
 
 bp = Blueprint("subscriptions", __name__, url_prefix="/api/v1")
 

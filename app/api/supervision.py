@@ -14,9 +14,15 @@ from app.api.schema import Body, body
 from app.api.security import current_user, roles_required
 from app.api.shapes import case_json, iso, page_json
 from app.models.people import ADMIN, SUPERVISOR
+from handlers.cases.queries import case_for
 from handlers.errors import Invalid
-from handlers.queries import case_for
-from handlers.supervision import decide_extension, dispatch_case, merge_case, pending_extensions, reject_case
+from handlers.supervision.actions import (
+    decide_extension,
+    dispatch_case,
+    merge_case,
+    pending_extensions,
+    reject_case,
+)
 
 bp = Blueprint("supervision", __name__, url_prefix="/api/v1/supervision")
 SUPERVISORS = (SUPERVISOR, ADMIN)

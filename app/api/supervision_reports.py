@@ -16,7 +16,7 @@ from app.models.people import ADMIN, SUPERVISOR
 from app.xlsx import workbook, xlsx_response
 from handlers.errors import Invalid
 from handlers.labels import STATUS_LABELS
-from handlers.reports import OverdueFilter, overdue_cases, unit_stats
+from handlers.supervision.reports import OverdueFilter, overdue_cases, unit_stats
 
 bp = Blueprint("supervision_reports", __name__, url_prefix="/api/v1/supervision")
 SUPERVISORS = (SUPERVISOR, ADMIN)
@@ -102,7 +102,7 @@ def overdue_xlsx() -> Any:
                 item["township"],
                 item["department"],
                 STATUS_LABELS.get(case.status, case.status),
-                case.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                case.due_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if case.due_at else "",
                 item["overdue_hours"],
                 STEP_LABELS.get(case.escalation_step, case.escalation_step),
                 case.description,

@@ -13,7 +13,7 @@ from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.utils import check_signature
 
 from app.api import ctx
-from handlers.subscriptions import record_push
+from handlers.notifications.subscriptions import record_push
 
 bp = Blueprint("wechat_callback", __name__)
 log = logging.getLogger(__name__)

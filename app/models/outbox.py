@@ -13,6 +13,7 @@ from app.db import Base
 PENDING = "pending"
 SENT = "sent"
 FAILED = "failed"  # can never succeed; shown to supervisors
+NO_CHANNEL = "no_channel"  # the user can be reached by no channel
 
 
 class Notification(Base):

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.clock import FixedClock
 from app.models import CaseEvent, Escalation, Notification
-from handlers.escalation import sweep
+from handlers.supervision.escalation import sweep
 from tests.helpers import file_case, login, make_staff, upload_photo, user_id
 
 # Tuesday 2025-06-10 10:00 in Shanghai: an ordinary working day.

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.clock import FixedClock
 from app.models import Notification, Subscription
 from handlers.accounts import set_wecom_id
-from handlers.outbox import backoff, send_due
+from handlers.notifications.sender import backoff, send_due
 from tests.helpers import file_case, login, make_staff, user_id
 
 START = datetime(2025, 6, 10, 2, 0, tzinfo=UTC)

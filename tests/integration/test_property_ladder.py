@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.clock import FixedClock
 from app.models import Community, LadderRecord, Notification, PropertyCompany, Violation
-from handlers.violations import withdraw_violation
+from handlers.property.violations import withdraw_violation
 from tests.helpers import community_id, file_case, login, make_staff, upload_photo, user_id
 
 COMPANY = "宁苑物业服务有限公司"  # serves 幸福里小区 (杨和镇, 4 stars) and 康宁苑

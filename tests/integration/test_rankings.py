@@ -15,7 +15,7 @@ import pytest
 from openpyxl import load_workbook
 
 from app.clock import FixedClock
-from handlers.escalation import sweep
+from handlers.supervision.escalation import sweep
 from tests.helpers import file_case, login, make_staff, upload_photo
 
 SH = ZoneInfo("Asia/Shanghai")

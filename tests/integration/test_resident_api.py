@@ -254,7 +254,7 @@ def test_reopen_sends_the_case_back_to_the_primary_department(client: Any, servi
 
 
 def test_after_the_rating_window_the_worker_closes_the_case(client: Any, services: Any) -> None:
-    from handlers.closing import close_expired
+    from handlers.cases.closing import close_expired
 
     services.clock = FixedClock(datetime(2025, 6, 10, 2, 0, tzinfo=UTC))
     resident = login(client, "t5")

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from app.clock import FixedClock
-from handlers.escalation import sweep
+from handlers.supervision.escalation import sweep
 from tests.helpers import file_case, login, make_staff, upload_photo
 
 START = datetime(2025, 6, 10, 2, 0, tzinfo=UTC)  # Tuesday 10:00 in Shanghai

@@ -22,7 +22,7 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "routing").glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted((ROOT / "routing").rglob("*.py")), ids=lambda p: p.name)
 def test_routing_is_pure(path: Path) -> None:
     for name in _imports(path):
         top = name.split(".")[0]
@@ -32,7 +32,7 @@ def test_routing_is_pure(path: Path) -> None:
         )
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "handlers").glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted((ROOT / "handlers").rglob("*.py")), ids=lambda p: p.name)
 def test_handlers_never_reach_the_web(path: Path) -> None:
     for name in _imports(path):
         assert name.split(".")[0] != "flask", (path.name, name)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import time_machine
 
 from app.clock import Clock
-from app.wechat import fit_template_value
+from handlers.notifications.templates import fit_template_value
 
 
 def test_the_clock_follows_real_time_shifted_by_the_offset() -> None:

@@ -8,7 +8,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from app.photos import LocalPhotoStorage, PhotoRejected, decode, process_upload, storage_keys
+from app.api.errors import status_of
+from app.photos import LocalPhotoStorage, decode, process_upload
+from handlers.cases.photos import REJECTED_AS, storage_keys
+from handlers.errors import Invalid
+from handlers.ports import PhotoRejected
 from tests.fixtures_images import big_jpeg, bomb_png, cmyk_jpeg, exif_jpeg, gif, png, truncated_jpeg
 
 
@@ -55,7 +59,9 @@ def test_the_content_hash_is_the_uploads_and_names_the_stored_files() -> None:
 def test_what_is_not_a_usable_image_is_refused(data: bytes, status: int, code: str) -> None:
     with pytest.raises(PhotoRejected) as refused:
         process_upload(data)
-    assert (refused.value.status, refused.value.code) == (status, code)
+    assert refused.value.code == code
+    # The status the resident gets, through the handler's kind and the web edge's table.
+    assert status_of(REJECTED_AS.get(code, Invalid)(refused.value.message, code)) == status
     assert refused.value.message  # a Chinese sentence for the resident
 
 

@@ -69,7 +69,7 @@ def community_page(ctx: Context, community_id: int) -> CommunityPage:
         ]
         ladder_step = 0
         if community.property_company_id is not None:
-            from handlers.violations import current_ladder_step
+            from handlers.property.violations import current_ladder_step
 
             ladder_step = current_ladder_step(s, community.property_company_id, ctx.now(), county)
         s.expunge_all()

@@ -13,25 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Protocol
 
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from handlers.ports import PhotoRejected, ProcessedPhoto
 
 # MPO (multi-picture JPEG from some phones) opens through the JPEG plugin.
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 MIN_LONG_SIDE = 1024
-
-
-class PhotoRejected(Exception):
-    def __init__(self, code: str, message: str, status: int):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -47,36 +37,25 @@ class PhotoLimits:
 DEFAULT_LIMITS = PhotoLimits()
 
 
-@dataclass(frozen=True)
-class ProcessedPhoto:
-    sha256: str  # of the uploaded bytes, for integrity
-    display: bytes
-    thumb: bytes
-    width: int
-    height: int
-    thumb_width: int
-    thumb_height: int
-
-
 def _open(data: bytes, limits: PhotoLimits) -> Image.Image:
     if len(data) > limits.max_bytes:
-        raise PhotoRejected("photo_too_large", "图片超过 10MB，请压缩后重试", 413)
+        raise PhotoRejected("photo_too_large", "图片超过 10MB，请压缩后重试")
     if not data:
-        raise PhotoRejected("photo_empty", "图片内容为空", 400)
+        raise PhotoRejected("photo_empty", "图片内容为空")
     Image.init()  # registers every plugin once, so MPO and WEBP can be named below
     try:
         image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise PhotoRejected(
-            "photo_too_many_pixels", "图片像素过多（上限 5000 万像素），请缩小后重试", 413
+            "photo_too_many_pixels", "图片像素过多（上限 5000 万像素），请缩小后重试"
         ) from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise PhotoRejected("photo_not_image", "文件不是可识别的图片，请上传 JPG 或 PNG 照片", 415) from exc
+        raise PhotoRejected("photo_not_image", "文件不是可识别的图片，请上传 JPG 或 PNG 照片") from exc
     width, height = image.size
     if width * height > limits.max_pixels:
-        raise PhotoRejected("photo_too_many_pixels", "图片像素过多（上限 5000 万像素），请缩小后重试", 413)
+        raise PhotoRejected("photo_too_many_pixels", "图片像素过多（上限 5000 万像素），请缩小后重试")
     if width < 1 or height < 1:
-        raise PhotoRejected("photo_not_image", "图片尺寸无效", 422)
+        raise PhotoRejected("photo_invalid", "图片尺寸无效")
     return image
 
 
@@ -112,10 +91,10 @@ def decode(
         image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise PhotoRejected(
-            "photo_too_many_pixels", "图片像素过多（上限 5000 万像素），请缩小后重试", 413
+            "photo_too_many_pixels", "图片像素过多（上限 5000 万像素），请缩小后重试"
         ) from exc
     except OSError as exc:
-        raise PhotoRejected("photo_truncated", "图片不完整或已损坏，请重新选择照片", 422) from exc
+        raise PhotoRejected("photo_truncated", "图片不完整或已损坏，请重新选择照片") from exc
     if orientation != 1:
         image.getexif()[0x0112] = orientation
         image = ImageOps.exif_transpose(image)
@@ -173,52 +152,3 @@ def naive_process(data: bytes, limits: PhotoLimits = DEFAULT_LIMITS) -> Processe
     """Full decode, orient, resize, save: the benchmark's baseline."""
     image, _scale = decode(data, limits, use_draft=False)
     return _finish(data, image, limits)
-
-
-def storage_keys(sha256: str) -> tuple[str, str]:
-    """(display key, thumbnail key), derived from the upload's content hash."""
-    return f"{sha256[:2]}/{sha256}.jpg", f"{sha256[:2]}/{sha256}_t.jpg"
-
-
-class PhotoStorage(Protocol):
-    def put(self, key: str, data: bytes) -> None: ...
-
-    def get(self, key: str) -> bytes | None: ...
-
-    def exists(self, key: str) -> bool: ...
-
-
-class LocalPhotoStorage:
-    """A local directory; an S3-compatible bucket can take its place later."""
-
-    def __init__(self, root: str | Path):
-        self.root = Path(root)
-
-    def _path(self, key: str) -> Path:
-        path = (self.root / key).resolve()
-        if self.root.resolve() not in path.parents:
-            raise ValueError(f"bad storage key {key!r}")
-        return path
-
-    def exists(self, key: str) -> bool:
-        return self._path(key).exists()
-
-    def put(self, key: str, data: bytes) -> None:
-        path = self._path(key)
-        if path.exists():
-            return  # content-addressed: the same key holds the same bytes
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-
-    def get(self, key: str) -> bytes | None:
-        try:
-            return self._path(key).read_bytes()
-        except FileNotFoundError:
-            return None

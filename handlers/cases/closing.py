@@ -6,9 +6,9 @@ from sqlalchemy import select
 
 from app.models import Case
 from app.models.cases import CLOSED, RESOLVED
-from handlers.clocks import min_span, rating_deadline
+from handlers.cases.clocks import min_span, rating_deadline
+from handlers.cases.timeline import record
 from handlers.context import Context
-from handlers.timeline import record
 
 BATCH = 200
 

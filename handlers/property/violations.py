@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 
 from app.models import Case, Community, LadderRecord, PropertyCompany, StarRating, User, Violation
 from app.models.people import HANDLER, HEAD, SUPERVISOR
+from handlers.cases.timeline import record
 from handlers.context import Context
 from handlers.errors import Invalid, NotFound
-from handlers.notify import case_payload, enqueue, staff_of
-from handlers.timeline import record
+from handlers.notifications.notify import case_payload, enqueue, staff_of
 
 
 def _window_start(now: datetime, county: Any) -> datetime:

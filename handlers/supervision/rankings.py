@@ -14,8 +14,8 @@ from app.models import Case, Escalation, PropertyCompany, Violation
 from handlers.context import Context
 from handlers.errors import Invalid
 from handlers.labels import STATUS_LABELS
-from handlers.reports import UnitStats, unit_stats
-from handlers.violations import current_ladder_step
+from handlers.property.violations import current_ladder_step
+from handlers.supervision.reports import UnitStats, unit_stats
 
 _PERIOD = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|-Q([1-4]))?$")
 

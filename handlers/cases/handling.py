@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 
 from app.models import Assignment, Case, Extension, Photo, User
 from app.models.cases import ACCEPTED, DISPATCHED, REOPENED, RESOLVED, RETURNED
-from handlers.clocks import accepted, resolved, returned
+from handlers.cases.clocks import accepted, resolved, returned
+from handlers.cases.timeline import record
 from handlers.context import Context
 from handlers.errors import Conflict, Forbidden, Invalid, NotFound
-from handlers.notify import case_payload, enqueue, supervisors, tell_reporter
-from handlers.timeline import record
+from handlers.notifications.notify import case_payload, enqueue, supervisors, tell_reporter
 
 HANDLING_OPEN = (DISPATCHED, ACCEPTED, REOPENED)
 
@@ -140,7 +140,7 @@ def resolve_case(ctx: Context, case_id: int, user_id: int, cmd: Resolve) -> None
             late=bool(case.resolve_due_at and now > case.resolve_due_at),
         )
         if clause is not None and cmd.violation == "confirmed":
-            from handlers.violations import confirm_violation
+            from handlers.property.violations import confirm_violation
 
             confirm_violation(s, ctx, case, clause, user, cmd.note, now)
         tell_reporter(s, now, case, county, RESOLVED, cmd.note)

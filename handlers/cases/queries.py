@@ -9,9 +9,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.models import Case, Photo, User
+from handlers.cases.photos import can_view_case
 from handlers.context import Context
 from handlers.errors import NotFound
-from handlers.photos import can_view_case
 
 
 @dataclass

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Assignment, Case, Department, User
-from handlers.errors import DomainError
-from handlers.notify import case_payload, enqueue, staff_of
-from handlers.timeline import record
+from handlers.cases.timeline import record
+from handlers.errors import Unavailable
+from handlers.notifications.notify import case_payload, enqueue, staff_of
 from routing import RoutedDepartment, route
 
 
@@ -26,7 +26,7 @@ def routed_departments(
     }
     missing = [r.name for r in routed if r.name not in departments]
     if missing:
-        raise DomainError(f"系统配置缺少部门：{'、'.join(missing)}，请联系管理员", "routing_unavailable", 503)
+        raise Unavailable(f"系统配置缺少部门：{'、'.join(missing)}，请联系管理员", "routing_unavailable")
     return routed, departments
 
 

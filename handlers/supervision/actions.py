@@ -7,12 +7,12 @@ from sqlalchemy import select
 from app.models import Case, Extension, User
 from app.models.cases import DISPATCHED, MERGED, OPEN_STATUSES, REJECTED, RETURNED, SUBMITTED
 from app.models.people import ADMIN, SUPERVISOR
-from handlers.clocks import extension_approved, start_clocks, stop_clocks
+from handlers.cases.clocks import extension_approved, start_clocks, stop_clocks
+from handlers.cases.dispatching import announce, assign, routed_departments
+from handlers.cases.timeline import record
 from handlers.context import Context
-from handlers.dispatching import announce, assign, routed_departments
 from handlers.errors import Conflict, Forbidden, Invalid, NotFound
-from handlers.notify import case_payload, enqueue, tell_reporter
-from handlers.timeline import record
+from handlers.notifications.notify import case_payload, enqueue, tell_reporter
 
 
 def _supervisor(s, user_id: int) -> User:  # type: ignore[no-untyped-def]

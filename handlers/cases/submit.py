@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session
 
 from app.models import Case, Community, Photo, User
 from app.models.cases import DISPATCHED
-from handlers.clocks import start_clocks
+from handlers.cases.clocks import start_clocks
+from handlers.cases.dispatching import announce, assign, routed_departments
+from handlers.cases.numbering import next_case_number
+from handlers.cases.timeline import record
 from handlers.context import Context
-from handlers.dispatching import announce, assign, routed_departments
-from handlers.errors import DomainError, Invalid, NotFound, TooMany
-from handlers.numbering import next_case_number
-from handlers.timeline import record
+from handlers.errors import Invalid, NotFound, TooMany
+from handlers.ports import WeChatUnavailable
 
 MAX_PHOTOS = 9
 
@@ -52,14 +53,12 @@ def _county_day_start(now: datetime, tz: ZoneInfo) -> datetime:
 
 def _check_text(ctx: Context, text: str, openid: str) -> bool:
     """True when the text must be reviewed by a person (WeChat was away or unsure)."""
-    from app.wechat import WeChatUnavailable
-
     try:
         verdict = ctx.wechat.check_text(text, openid)
     except WeChatUnavailable:
         return True
     if verdict == "risky":
-        raise DomainError("内容含有不当信息，请修改后再提交", "content_risky", 422)
+        raise Invalid("内容含有不当信息，请修改后再提交", "content_risky")
     return verdict != "pass"
 
 

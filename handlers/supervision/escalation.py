@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session, selectinload
 from app.models import Case, Escalation, User
 from app.models.cases import LOCAL
 from app.models.people import HANDLER, HEAD
-from handlers.clocks import DueStep, plan, schedule
+from handlers.cases.clocks import DueStep, plan, schedule
+from handlers.cases.timeline import record
 from handlers.context import Context
-from handlers.notify import case_payload, enqueue, staff_of_all, supervisors
-from handlers.timeline import record
+from handlers.notifications.notify import case_payload, enqueue, staff_of_all, supervisors
 from routing import order
 
 BATCH = 500

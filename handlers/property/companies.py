@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from app.models import Community, CommunityCompany, Disclosure, LadderRecord, PropertyCompany, StarRating
 from handlers.context import Context
 from handlers.errors import Conflict, Invalid, NotFound
-from handlers.reference import DISCLOSURE_ITEMS
-from handlers.violations import company_violation_counts, current_ladder_step
+from handlers.places.communities import DISCLOSURE_ITEMS
+from handlers.property.violations import company_violation_counts, current_ladder_step
 from routing.credit_code import credit_code_problem
 
 

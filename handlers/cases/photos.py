@@ -10,16 +10,29 @@ from sqlalchemy.orm import Session
 from app.models import Case, Photo, User
 from app.models.cases import Assignment
 from app.models.people import ADMIN, SUPERVISOR
-from app.photos import PhotoRejected, process_upload, storage_keys
 from handlers.context import Context
-from handlers.errors import DomainError, NotFound
+from handlers.errors import BadRequest, DomainError, Invalid, NotFound, TooLarge, Unsupported
+from handlers.ports import PhotoRejected
+
+# What a refused upload is, by the pipeline's verdict.
+REJECTED_AS: dict[str, type[DomainError]] = {
+    "photo_too_large": TooLarge,
+    "photo_too_many_pixels": TooLarge,
+    "photo_not_image": Unsupported,
+    "photo_empty": BadRequest,
+}
+
+
+def storage_keys(sha256: str) -> tuple[str, str]:
+    """(display key, thumbnail key), derived from the upload's content hash."""
+    return f"{sha256[:2]}/{sha256}.jpg", f"{sha256[:2]}/{sha256}_t.jpg"
 
 
 def upload_photo(ctx: Context, owner_id: int, data: bytes) -> Photo:
     try:
-        processed = process_upload(data)
+        processed = ctx.process_photo(data)
     except PhotoRejected as exc:
-        raise DomainError(exc.message, exc.code, exc.status) from exc
+        raise REJECTED_AS.get(exc.code, Invalid)(exc.message, exc.code) from exc
     display_key, thumb_key = storage_keys(processed.sha256)
     # The same photo twice is stored once; each upload still gets its own
     # record so ownership and attachment stay per upload.
@@ -80,4 +93,4 @@ def open_photo(ctx: Context, photo_id: str, user: User | None, thumb: bool) -> b
     data = ctx.photos.get(key)
     if data is None:
         raise NotFound("照片文件已丢失", "photo_missing")
-    return data  # type: ignore[no-any-return]
+    return data

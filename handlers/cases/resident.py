@@ -9,11 +9,11 @@ from sqlalchemy.orm import Session
 
 from app.models import Case, User
 from app.models.cases import CLOSED, REOPENED, RESOLVED
-from handlers.clocks import rating_deadline, restart_resolve_clock
+from handlers.cases.clocks import rating_deadline, restart_resolve_clock
+from handlers.cases.timeline import record
 from handlers.context import Context
 from handlers.errors import Conflict, Invalid, NotFound
-from handlers.notify import case_payload, enqueue, staff_of
-from handlers.timeline import record
+from handlers.notifications.notify import case_payload, enqueue, staff_of
 
 
 def _own_resolved_case(s: Session, case_id: int, user_id: int, now: datetime, county: Any) -> Case:

@@ -1,0 +1,74 @@
+"""The mini-program's server API through wechatpy: login, content security,
+subscribe messages. Implements ``handlers.ports.MiniProgramAPI``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from wechatpy.exceptions import WeChatClientException
+
+from app.wechat.clients import NETWORK_ERRORS, MiniProgramClient, call_once_more_on_token_error
+from app.wechat.tokens import TokenStore
+from handlers.ports import JSONDict, SendFailed, WeChatRejected, WeChatSession, WeChatUnavailable
+
+
+class MiniProgram:
+    def __init__(self, appid: str, secret: str, api_base: str, storage: TokenStore, timeout: float = 5.0):
+        self.client = MiniProgramClient(appid, secret, api_base, storage, timeout)
+
+    def _call(self, call: Callable[[], Any]) -> JSONDict:
+        try:
+            result = call_once_more_on_token_error(self.client, call)
+        except NETWORK_ERRORS as exc:
+            raise WeChatUnavailable(f"network: {exc}") from exc
+        if not isinstance(result, dict):
+            # wechatpy hands back the raw response when it is not JSON.
+            raise WeChatUnavailable("WeChat answered something that is not JSON")
+        return result
+
+    def code_to_session(self, code: str) -> WeChatSession:
+        """The user a ``wx.login`` code names; the session key is dropped here."""
+        try:
+            result = self._call(lambda: self.client.wxa.code_to_session(code))
+        except WeChatClientException as exc:
+            if exc.errcode is None or exc.errcode in (-1, 45009):
+                raise WeChatUnavailable(f"jscode2session: {exc.errcode} {exc.errmsg}") from exc
+            raise WeChatRejected(exc.errcode, str(exc.errmsg)) from exc
+        if not result.get("openid"):
+            raise WeChatUnavailable("jscode2session answered no openid")
+        return WeChatSession(str(result["openid"]), result.get("unionid"))
+
+    def check_text(self, content: str, openid: str, scene: int = 2) -> str:
+        """msgSecCheck v2: ``pass``, ``review`` or ``risky``."""
+        data = {"content": content, "version": 2, "scene": scene, "openid": openid}
+        try:
+            result = self._call(
+                lambda: self.client.post("wxa/msg_sec_check", api_base_url=self.client.api_base, data=data)
+            )
+        except WeChatClientException as exc:
+            if exc.errcode == 87014:
+                return "risky"
+            raise WeChatUnavailable(f"msg_sec_check: {exc.errcode} {exc.errmsg}") from exc
+        suggest = (result.get("result") or {}).get("suggest")
+        return str(suggest) if suggest in ("pass", "review", "risky") else "review"
+
+    def send_subscribe(
+        self, openid: str, template_id: str, data: JSONDict, page: str | None = None, state: str = "formal"
+    ) -> str:
+        body: JSONDict = {
+            "touser": openid,
+            "template_id": template_id,
+            "data": data,
+            "miniprogram_state": state,
+            "lang": "zh_CN",
+        }
+        if page:
+            body["page"] = page
+        try:
+            result = self._call(lambda: self.client.post("message/subscribe/send", data=body))
+        except WeChatUnavailable as exc:
+            raise SendFailed("retry", None, str(exc)) from exc
+        except WeChatClientException as exc:
+            raise SendFailed.of(exc.errcode, str(exc.errmsg)) from exc
+        return str(result.get("msgid", ""))

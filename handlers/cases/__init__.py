@@ -1,0 +1,1 @@
+"""A case's life: filing, handling, the resident's answers, clocks, timeline, photos."""

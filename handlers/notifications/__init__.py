@@ -1,0 +1,1 @@
+"""Who is told what (the outbox), sending it, and users' subscriptions."""

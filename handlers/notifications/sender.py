@@ -1,0 +1,247 @@
+"""Sending the outbox: the mini-program subscribe message when the user holds
+quota for the template, else a WeCom app message, with retries.
+
+Rows are claimed in small batches with a lease (``claimed_by``/
+``claimed_until``; PostgreSQL adds FOR UPDATE SKIP LOCKED), and each row's
+lease is renewed by a compare-and-set just before its send, so a row whose
+batch lease ran out while earlier rows were being sent is sent by whichever
+worker re-claimed it, never by both. Each result is committed right after its
+send, spending the user's quota in the same transaction. A worker killed
+mid-send leaves its claimed rows to be taken again when the lease runs out.
+
+Nothing is lost: a row leaves ``pending`` only as ``sent``, ``failed`` (can
+never succeed, or ``MAX_ATTEMPTS`` tries spent; listed for supervisors) or
+``no_channel`` (the user holds no quota for the template and has no WeCom id:
+a resident's own choice; listed for staff).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+
+from app.models import Notification, Subscription, User
+from app.models.outbox import FAILED, NO_CHANNEL, PENDING, SENT
+from handlers.context import Context
+from handlers.notifications.templates import template_data
+from handlers.ports import JSONDict, SendFailed
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 12
+FIRST_RETRY_SECONDS = 15
+MAX_BACKOFF_SECONDS = 3600
+# Small batches: a killed worker holds few rows hostage until their lease ends.
+BATCH = 20
+
+
+def backoff(attempts: int, rng: random.Random | None = None) -> float:
+    """Seconds before the next try: 15 s doubling, capped at an hour, ±20 % jitter."""
+    base = min(MAX_BACKOFF_SECONDS, FIRST_RETRY_SECONDS * 2 ** max(0, attempts - 1))
+    jitter = (rng or random).uniform(0.8, 1.2)
+    return float(min(MAX_BACKOFF_SECONDS, base * jitter))
+
+
+def _claim(ctx: Context, holder: str, now: datetime) -> list[int]:
+    lease = timedelta(seconds=ctx.outbox_lease_seconds)
+    with ctx.uow() as uow:
+        s = uow.session
+        due = and_(
+            Notification.status == PENDING,
+            Notification.next_attempt_at <= now,
+            or_(Notification.claimed_until.is_(None), Notification.claimed_until < now),
+        )
+        pick = (
+            select(Notification.id)
+            .where(due)
+            .order_by(Notification.next_attempt_at, Notification.id)
+            .limit(BATCH)
+        )
+        if uow.dialect == "postgresql":
+            pick = pick.with_for_update(skip_locked=True)
+        ids = list(s.scalars(pick))
+        if not ids:
+            return []
+        s.execute(
+            update(Notification)
+            .where(Notification.id.in_(ids), due)
+            .values(claimed_by=holder, claimed_until=now + lease)
+        )
+        uow.commit()
+    # Rows another worker took between the SELECT and the UPDATE (SQLite has
+    # no SKIP LOCKED) are skipped by the compare-and-set before each send.
+    return ids
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One row's send, prepared from the database."""
+
+    row_id: int
+    user_id: int
+    purpose: str
+    payload: JSONDict
+    attempts: int
+    template_id: str
+    data: JSONDict
+    openid: str
+    wecom_id: str
+    use_subscribe: bool
+    long_term: bool
+
+
+@dataclass
+class Outcome:
+    channel: str | None = None
+    remote_id: str = ""
+    error: SendFailed | None = None
+    no_quota: bool = False
+
+
+def _prepare(ctx: Context, row_id: int, holder: str) -> Delivery | None:
+    """Renew this row's lease if it is still ours and pending, and read what the send needs."""
+    now = ctx.now()
+    with ctx.uow() as uow:
+        s = uow.session
+        renewed = s.execute(
+            update(Notification)
+            .where(
+                Notification.id == row_id, Notification.claimed_by == holder, Notification.status == PENDING
+            )
+            .values(claimed_until=now + timedelta(seconds=ctx.outbox_lease_seconds))
+        )
+        row = s.get(Notification, row_id) if renewed.rowcount else None  # type: ignore[attr-defined]
+        if row is None:
+            return None  # sent already, or re-claimed by another worker after our lease ran out
+        user = s.get(User, row.user_id)
+        template_id, data = template_data(row.purpose, row.payload, ctx.county)
+        sub = s.scalar(
+            select(Subscription).where(
+                Subscription.user_id == row.user_id, Subscription.template_id == template_id
+            )
+        )
+        # A long-term template (as accepted, or as the county configures it now)
+        # needs no quota; a one-time one spends one per send.
+        long_term = sub is not None and (
+            sub.long_term or ctx.county.subscribe_templates[row.purpose].long_term
+        )
+        delivery = Delivery(
+            row_id=row.id,
+            user_id=row.user_id,
+            purpose=row.purpose,
+            payload=dict(row.payload),
+            attempts=row.attempts,
+            template_id=template_id,
+            data=data,
+            openid=user.openid if user else "",
+            wecom_id=user.wecom_userid if user else "",
+            use_subscribe=sub is not None and sub.status == "accept" and (long_term or sub.quota > 0),
+            long_term=long_term,
+        )
+        uow.commit()
+    return delivery
+
+
+def _card(d: Delivery) -> tuple[str, str]:
+    p = d.payload
+    title = f"【{p.get('step') or p.get('status') or '新工单'}】{p.get('number', '')}"
+    description = f"{p.get('category', '')}｜{p.get('community', '')}\n{p.get('note', '')}".strip()
+    # The message number makes each card unique for WeCom's duplicate check.
+    return title, f"{description}\n消息编号 {d.row_id}"
+
+
+def _deliver(ctx: Context, d: Delivery) -> Outcome:
+    """Try the subscribe message, then WeCom; no database here."""
+    outcome = Outcome()
+    if d.use_subscribe:
+        try:
+            outcome.remote_id = ctx.wechat.send_subscribe(
+                d.openid, d.template_id, d.data, d.payload.get("page")
+            )
+            outcome.channel = "subscribe"
+            return outcome
+        except SendFailed as exc:
+            if exc.kind != "no_quota":
+                outcome.error = exc
+                return outcome
+            outcome.no_quota = True
+    if d.wecom_id and ctx.wecom is not None:
+        title, description = _card(d)
+        try:
+            unknown = ctx.wecom.send_text_card(
+                [d.wecom_id], title, description, d.payload.get("url") or "https://work.weixin.qq.com/"
+            )
+        except SendFailed as exc:
+            outcome.error = exc
+            return outcome
+        if d.wecom_id in unknown:
+            outcome.error = SendFailed("permanent", 81013, f"WeCom does not know user {d.wecom_id}")
+        else:
+            outcome.channel = "wecom"
+    return outcome
+
+
+def _record(ctx: Context, d: Delivery, outcome: Outcome) -> None:
+    now = ctx.now()
+    with ctx.uow() as uow:
+        s = uow.session
+        row = s.get(Notification, d.row_id)
+        if row is None:
+            return
+        row.claimed_until = None
+        row.claimed_by = ""
+        mine = and_(Subscription.user_id == d.user_id, Subscription.template_id == d.template_id)
+        if outcome.no_quota:
+            s.execute(update(Subscription).where(mine).values(quota=0, updated_at=now))
+        if outcome.channel is not None:
+            row.status, row.channel, row.remote_id = SENT, outcome.channel, str(outcome.remote_id)
+            row.sent_at = now
+            row.attempts = d.attempts + 1
+            if outcome.channel == "subscribe" and not d.long_term:
+                # One accept allows one message: spend it only now that it went.
+                s.execute(
+                    update(Subscription)
+                    .where(mine, Subscription.quota > 0)
+                    .values(quota=Subscription.quota - 1, updated_at=now)
+                )
+        elif outcome.error is not None:
+            error = outcome.error
+            row.attempts = d.attempts + 1
+            row.last_error = f"{error.errcode}: {error.errmsg}"[:500]
+            if error.kind == "permanent" or row.attempts >= MAX_ATTEMPTS:
+                row.status = FAILED
+            else:
+                row.next_attempt_at = now + timedelta(seconds=backoff(row.attempts))
+        else:
+            row.status = NO_CHANNEL
+            row.last_error = "用户未订阅该消息且没有企业微信账号"
+        uow.commit()
+
+
+def send_one(ctx: Context, row_id: int, holder: str) -> None:
+    delivery = _prepare(ctx, row_id, holder)
+    if delivery is not None:
+        _record(ctx, delivery, _deliver(ctx, delivery))
+
+
+def send_due(ctx: Context, holder: str) -> int:
+    """Send everything due; answers how many rows were handled."""
+    # A claim of its own for this call: two threads of one worker never
+    # take each other's rows.
+    holder = f"{holder}/{uuid.uuid4().hex[:8]}"
+    handled = 0
+    while True:
+        ids = _claim(ctx, holder, ctx.now())
+        if not ids:
+            return handled
+        for row_id in ids:
+            try:
+                send_one(ctx, row_id, holder)
+            except Exception:  # noqa: BLE001 - one bad row must not stop the others
+                log.exception("notification %s could not be sent", row_id)
+            handled += 1

@@ -1,0 +1,1 @@
+"""Communities and what residents read about them."""

@@ -1,0 +1,1 @@
+"""Property companies, the nine prohibitions and their ladder."""

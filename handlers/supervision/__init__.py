@@ -1,0 +1,1 @@
+"""The leading group office: escalation, its actions, overdue lists, statistics, rankings."""
