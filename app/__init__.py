@@ -12,12 +12,25 @@ log = logging.getLogger("app")
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    from app.api import register_api
+    from flask_openapi3 import Info, OpenAPI
+
+    from app.api import SECURITY_SCHEMES, register_api, validation_error
+    from app.api.answers import ErrorOut
     from app.cli import register_cli
     from app.services import Services
 
     settings = settings or Settings.from_env()
-    app = Flask(__name__, instance_relative_config=True)
+    app = OpenAPI(
+        __name__,
+        info=Info(title="小区问题随手拍 API", version="1"),
+        security_schemes=SECURITY_SCHEMES,
+        doc_prefix="/api/v1",
+        doc_url="/openapi.json",
+        validation_error_status=422,
+        validation_error_model=ErrorOut,
+        validation_error_callback=validation_error,
+        instance_relative_config=True,
+    )
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=11 * 1024 * 1024,

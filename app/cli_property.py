@@ -57,9 +57,8 @@ def list_() -> None:
             f"violations={view.violations}\tstep={view.ladder_step}"
         )
         for community in view.communities:
-            flags = community["flag_reason"]
             click.echo(
-                f"\t- {community['name']} ({community['township']}) stars={community['star_rating']} {flags}"
+                f"\t- {community.name} ({community.township}) stars={community.star_rating} {community.flags.reason}"
             )
 
 

@@ -13,6 +13,12 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 Sheet = tuple[str, Sequence[str], Iterable[Sequence[Any]]]
+MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# How an export is described in the OpenAPI document.
+XLSX = {
+    "description": "Excel 工作簿",
+    "content": {MIMETYPE: {"schema": {"type": "string", "format": "binary"}}},
+}
 
 
 def _width(value: Any) -> int:
@@ -47,6 +53,6 @@ def workbook(sheets: Sequence[Sheet]) -> bytes:
 def xlsx_response(data: bytes, filename: str) -> Response:
     from urllib.parse import quote
 
-    response = Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response = Response(data, mimetype=MIMETYPE)
     response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response

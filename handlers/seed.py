@@ -3,13 +3,12 @@ companies, demo communities. Idempotent: run twice, same rows."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 
 from app.models import Community, CommunityCompany, Department, Disclosure, PropertyCompany, StarRating
 from app.models.places import DEPARTMENT, TOWNSHIP
 from handlers.context import Context
+from routing.model import CommunitySpec
 
 
 def seed_reference(ctx: Context) -> dict[str, int]:
@@ -89,10 +88,7 @@ def seed_reference(ctx: Context) -> dict[str, int]:
     return added
 
 
-def _demo_disclosures(spec: Any, company: PropertyCompany | None) -> dict[str, str]:
-    given = getattr(spec, "disclosures", None)
-    if given:
-        return dict(given)
+def _demo_disclosures(spec: CommunitySpec, company: PropertyCompany | None) -> dict[str, str]:
     if company is None:
         return {}
     # Fictional demo text; a real county's companies publish their own.

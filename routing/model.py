@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from routing.calendar import WorkingCalendar
 from routing.durations import Duration
+from routing.labels import Labels
 
 PRIMARY = "主办"
 CO_HANDLER = "协办"
@@ -138,6 +139,7 @@ class CountyConfig:
     daily_case_limit: int
     subscribe_templates: dict[str, Template]
     ranking_weights: dict[str, float]
+    labels: Labels
     property_companies: tuple[CompanySpec, ...] = ()
     demo_communities: tuple[CommunitySpec, ...] = ()
     groups: tuple[str, ...] = field(default=("治脏", "治乱"))
@@ -146,6 +148,14 @@ class CountyConfig:
     def tz(self) -> ZoneInfo:
         """The county's time zone: periods, dates and displayed times are read in it."""
         return self.calendar.tz
+
+    def step_label(self, name: str | None) -> str:
+        """An escalation step as people read it (预警, 超期, 督办, 挂牌督办)."""
+        return next((s.label for s in self.escalation if s.name == name), name or "")
+
+    def ladder_name(self, count: int) -> str:
+        """A violation-ladder step as people read it; 0 is none."""
+        return next((s.name for s in self.violation_ladder.steps if s.count == count), "无")
 
     @property
     def department_names(self) -> set[str]:

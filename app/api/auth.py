@@ -1,41 +1,45 @@
-"""Logging in and binding staff."""
+"""Logging in with WeChat and binding staff."""
 
 from __future__ import annotations
 
-from typing import Any
+from flask import Response
+from pydantic import BaseModel, Field
 
-from flask import Blueprint, jsonify
-from pydantic import Field
-
-from app.api import ctx
-from app.api.schema import Body, body
-from app.api.security import current_user, issue_token, login_required
-from app.api.shapes import user_json
+from app.api.answers import UserOut, answer, user_out
+from app.api.security import issue_token
+from app.api.web import blueprint, caller, ctx
 from handlers.accounts import bind_staff, login_with_wechat
+from handlers.commands import Command
 
-bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
-
-
-class LoginBody(Body):
-    code: str = Field(min_length=1, max_length=128)
+bp = blueprint("auth", "/api/v1/auth", "登录与绑定")
 
 
-class BindBody(Body):
-    binding_code: str = Field(min_length=4, max_length=32)
+class LoginBody(Command):
+    code: str = Field(min_length=1, max_length=128, title="登录凭证", description="wx.login 得到的 code")
 
 
-@bp.post("/wechat-login")
-@body(LoginBody)
-def wechat_login(data: LoginBody) -> Any:
+class BindBody(Command):
+    binding_code: str = Field(min_length=4, max_length=32, title="绑定码")
+
+
+class LoginOut(BaseModel):
+    token: str
+    user: UserOut
+
+
+class BindOut(BaseModel):
+    user: UserOut
+
+
+@bp.post("/wechat-login", responses={200: LoginOut}, security=[])
+def wechat_login(body: LoginBody) -> Response:
     """Exchange a wx.login code for a bearer token."""
-    user = login_with_wechat(ctx(), data.code)
-    return jsonify({"token": issue_token(user.id), "user": user_json(user)})
+    user = login_with_wechat(ctx(), body.code)
+    return answer(LoginOut(token=issue_token(user.id), user=user_out(user)))
 
 
-@bp.post("/bind-staff")
-@login_required
-@body(BindBody)
-def bind(data: BindBody) -> Any:
+@bp.post("/bind-staff", responses={200: BindOut})
+def bind(body: BindBody) -> Response:
     """Become staff of a department with a one-time code."""
-    user = bind_staff(ctx(), current_user().id, data.binding_code)
-    return jsonify({"user": user_json(user)})
+    user = bind_staff(ctx(), caller().id, body.binding_code)
+    return answer(BindOut(user=user_out(user)))

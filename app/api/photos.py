@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any
+from flask import Response, request
+from flask_openapi3 import FileStorage
+from pydantic import Field
 
-from flask import Blueprint, Response, jsonify, request
-
-from app.api import ctx
+from app.api.answers import UploadedPhotoOut, answer, photo_out
 from app.api.photo_links import signature_ok
-from app.api.security import current_user, login_required
-from app.api.shapes import photo_json
+from app.api.web import blueprint, caller, ctx
 from handlers.cases.photos import open_photo, upload_photo
+from handlers.commands import Query
 from handlers.errors import BadRequest, NotFound, TooLarge, Unsupported
 
-bp = Blueprint("photos", __name__, url_prefix="/api/v1/photos")
+bp = blueprint("photos", "/api/v1/photos", "照片")
 
 MAX_UPLOAD = 10 * 1024 * 1024
+JPEG = {
+    "description": "JPEG 图片",
+    "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}}},
+}
 
 
-@bp.post("")
-@login_required
-def upload() -> Any:
-    """Upload one photo (multipart field `file`)."""
-    if request.content_length is not None and request.content_length > MAX_UPLOAD + 64 * 1024:
-        raise TooLarge("图片超过 10MB，请压缩后重试", "photo_too_large")
+class Upload(Query):
+    file: FileStorage | None = Field(
+        default=None, title="照片", description="一次一张，JPG/PNG/WEBP/GIF，最大 10MB"
+    )
+
+
+def _one_file() -> bytes:
     if not request.mimetype.startswith("multipart/form-data"):
         raise Unsupported("请以 multipart/form-data 上传图片（字段名 file）", "bad_content_type")
     files = request.files.getlist("file")
@@ -40,31 +45,46 @@ def upload() -> Any:
         raise BadRequest("图片内容为空", "photo_empty")
     if len(data) > MAX_UPLOAD:
         raise TooLarge("图片超过 10MB，请压缩后重试", "photo_too_large")
-    photo = upload_photo(ctx(), current_user().id, data)
-    return jsonify(photo_json(photo) | {"sha256": photo.sha256}), 201
+    return data
 
 
-def _serve(photo_id: str, variant: str) -> Any:
-    expires, sig = request.args.get("e"), request.args.get("s")
-    if expires or sig:
-        if not signature_ok(photo_id, variant, expires, sig):
+@bp.post("", responses={201: UploadedPhotoOut})
+def upload(form: Upload) -> Response:
+    """Upload one photo (multipart field `file`)."""
+    user = caller()
+    photo = upload_photo(ctx(), user.id, _one_file())
+    return answer(UploadedPhotoOut(**photo_out(photo).model_dump(), sha256=photo.sha256), 201)
+
+
+class PhotoPath(Query):
+    photo_id: str = Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9]+$", title="照片")
+
+
+class Signature(Query):
+    e: str | None = Field(default=None, max_length=12, description="签名链接的过期时间")
+    s: str | None = Field(default=None, max_length=64, description="签名")
+
+
+def _serve(photo_id: str, variant: str, link: Signature) -> Response:
+    if link.e or link.s:
+        if not signature_ok(photo_id, variant, link.e, link.s):
             raise NotFound("链接已失效，请刷新后重试", "photo_link_expired")
         data = open_photo(ctx(), photo_id, None, variant == "thumb")
     else:
-        data = open_photo(ctx(), photo_id, current_user(), variant == "thumb")
+        data = open_photo(ctx(), photo_id, caller(), variant == "thumb")
     response = Response(data, mimetype="image/jpeg")
     response.headers["Cache-Control"] = "private, max-age=3600"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 
-@bp.get("/<photo_id>")
-def display(photo_id: str) -> Any:
-    """The display copy of a photo."""
-    return _serve(photo_id, "display")
+@bp.get("/<photo_id>", responses={200: JPEG})
+def display(path: PhotoPath, query: Signature) -> Response:
+    """The display copy of a photo: a signed link, or the bearer token of a party to its case."""
+    return _serve(path.photo_id, "display", query)
 
 
-@bp.get("/<photo_id>/thumb")
-def thumb(photo_id: str) -> Any:
+@bp.get("/<photo_id>/thumb", responses={200: JPEG})
+def thumb(path: PhotoPath, query: Signature) -> Response:
     """The thumbnail of a photo."""
-    return _serve(photo_id, "thumb")
+    return _serve(path.photo_id, "thumb", query)

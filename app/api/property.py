@@ -3,22 +3,101 @@
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Response, render_template
+from pydantic import BaseModel, Field
 
-from app.api import ctx
-from app.api.security import roles_required
-from app.api.shapes import iso
-from app.models.people import ADMIN, SUPERVISOR
-from app.xlsx import workbook, xlsx_response
-from handlers.errors import Invalid
-from handlers.property.companies import company_overview
-from handlers.supervision.rankings import overdue_in_period, parse_period, rankings
+from app.api.answers import answer, iso
+from app.api.reports import UnitStatsOut, unit_out
+from app.api.web import blueprint, ctx, supervisor
+from app.xlsx import XLSX, workbook, xlsx_response
+from handlers.commands import Query
+from handlers.property.companies import CompanyView, company_overview
+from handlers.supervision.rankings import (
+    OverdueInPeriod,
+    RankedUnit,
+    Rankings,
+    overdue_in_period,
+    period,
+    rankings,
+)
 
-bp = Blueprint("property", __name__, url_prefix="/api/v1/supervision")
-SUPERVISORS = (SUPERVISOR, ADMIN)
-STEP_NAMES = {0: "无", 1: "约谈整改", 2: "降星", 3: "清退", 4: "黑名单"}
+bp = blueprint("property", "/api/v1/supervision", "评比与物业")
+HTML = {"description": "可打印的 HTML 通报", "content": {"text/html": {"schema": {"type": "string"}}}}
+
+
+class PeriodQuery(Query):
+    period: str = Field(min_length=4, max_length=7, title="统计周期", description="2025-06、2025-Q2 或 2025")
+
+
+class RankedUnitOut(UnitStatsOut):
+    rank: int
+    score: float | None
+
+
+class CompanyRankOut(BaseModel):
+    rank: int
+    id: int
+    name: str
+    violations: int
+    ladder_step: int
+    ladder_step_name: str
+    blacklisted: bool
+
+
+class RankingsOut(BaseModel):
+    period: str
+    title: str
+    from_: str = Field(alias="from")
+    to: str
+    weights: dict[str, float]
+    departments: list[RankedUnitOut]
+    townships: list[RankedUnitOut]
+    property_companies: list[CompanyRankOut]
+
+
+def _ranked(rows: list[RankedUnit]) -> list[RankedUnitOut]:
+    return [RankedUnitOut(**unit_out(r.stats).model_dump(), rank=r.rank, score=r.score) for r in rows]
+
+
+def _rankings_out(data: Rankings) -> RankingsOut:
+    county = ctx().county
+    return RankingsOut.model_validate(
+        {
+            "period": data.period.label,
+            "title": data.period.title,
+            "from": data.period.start.isoformat(),
+            "to": data.period.end.isoformat(),
+            "weights": data.weights,
+            "departments": _ranked(data.departments),
+            "townships": _ranked(data.townships),
+            "property_companies": [
+                CompanyRankOut(
+                    rank=c.rank,
+                    id=c.id,
+                    name=c.name,
+                    violations=c.violations,
+                    ladder_step=c.ladder_step,
+                    ladder_step_name=county.ladder_name(c.ladder_step),
+                    blacklisted=c.blacklisted,
+                )
+                for c in data.companies
+            ],
+        }
+    )
+
+
+def _for(text: str) -> RankingsOut:
+    supervisor()
+    return _rankings_out(rankings(ctx(), period(text, ctx().county.tz)))
+
+
+@bp.get("/rankings", responses={200: RankingsOut})
+def ranking(query: PeriodQuery) -> Response:
+    """Departments, townships and property companies ranked for a period."""
+    return answer(_for(query.period))
+
+
 UNIT_HEADERS = [
     "名次",
     "单位",
@@ -33,151 +112,183 @@ UNIT_HEADERS = [
 ]
 
 
-def _tz() -> ZoneInfo:
-    return ZoneInfo(ctx().county.timezone)
-
-
-def _period_arg() -> str:
-    period = request.args.get("period", "").strip()
-    if not period:
-        raise Invalid("请指定统计周期，例如 period=2025-06、2025-Q2 或 2025", "missing_period")
-    return period
-
-
-def _unit_rows(rows: list[dict[str, Any]]) -> list[list[Any]]:
-    return [
-        [
-            r["rank"],
-            r["name"],
-            r["received"],
-            r["accepted_on_time_pct"],
-            r["resolved_on_time_pct"],
-            r["overdue_now"],
-            r["returned_pct"],
-            r["reopened_pct"],
-            r["satisfaction"],
-            r["score"],
+def _sheets(data: RankingsOut) -> list[Any]:
+    def units(rows: list[RankedUnitOut]) -> list[list[Any]]:
+        return [
+            [
+                r.rank,
+                r.name,
+                r.received,
+                r.accepted_on_time_pct,
+                r.resolved_on_time_pct,
+                r.overdue_now,
+                r.returned_pct,
+                r.reopened_pct,
+                r.satisfaction,
+                r.score,
+            ]
+            for r in rows
         ]
-        for r in rows
+
+    companies = [
+        [c.rank, c.name, c.violations, c.ladder_step_name, "是" if c.blacklisted else ""]
+        for c in data.property_companies
     ]
-
-
-def _company_rows(rows: list[dict[str, Any]]) -> list[list[Any]]:
     return [
-        [
-            r["rank"],
-            r["name"],
-            r["violations"],
-            STEP_NAMES.get(r["ladder_step"], r["ladder_step"]),
-            "是" if r["blacklisted"] else "",
-        ]
-        for r in rows
+        ("部门排名", UNIT_HEADERS, units(data.departments)),
+        ("乡镇(街道)排名", UNIT_HEADERS, units(data.townships)),
+        ("物业企业", ["名次", "企业", "查实违规(条)", "九不准档次", "黑名单"], companies),
     ]
 
 
-def _ranking_sheets(data: dict[str, Any]) -> list[Any]:
-    return [
-        ("部门排名", UNIT_HEADERS, _unit_rows(data["departments"])),
-        ("乡镇(街道)排名", UNIT_HEADERS, _unit_rows(data["townships"])),
-        (
-            "物业企业",
-            ["名次", "企业", "查实违规(条)", "九不准档次", "黑名单"],
-            _company_rows(data["property_companies"]),
-        ),
-    ]
-
-
-@bp.get("/rankings")
-@roles_required(*SUPERVISORS)
-def ranking() -> Any:
-    """Departments, townships and property companies ranked for a period."""
-    return jsonify(rankings(ctx(), parse_period(_period_arg(), _tz())))
-
-
-@bp.get("/rankings.xlsx")
-@roles_required(*SUPERVISORS)
-def ranking_xlsx() -> Any:
+@bp.get("/rankings.xlsx", responses={200: XLSX})
+def ranking_xlsx(query: PeriodQuery) -> Response:
     """The rankings as an Excel workbook."""
-    period = parse_period(_period_arg(), _tz())
-    data = rankings(ctx(), period)
-    book = workbook(_ranking_sheets(data))
-    return xlsx_response(book, f"评比排名-{period.label}.xlsx")
+    data = _for(query.period)
+    return xlsx_response(workbook(_sheets(data)), f"评比排名-{data.period}.xlsx")
 
 
-def _bulletin(period_text: str) -> tuple[Any, dict[str, Any], list[dict[str, Any]]]:
-    period = parse_period(period_text, _tz())
-    context = ctx()
-    return period, rankings(context, period), overdue_in_period(context, period)
+def _overdue_rows(rows: list[OverdueInPeriod]) -> list[dict[str, str]]:
+    county = ctx().county
+    out = []
+    for row in rows:
+        case = row.case
+        category = county.categories.get(case.category)
+        out.append(
+            {
+                "number": case.number,
+                "category": category.name if category else case.category,
+                "community": case.community.name,
+                "township": case.community.township.name,
+                "department": case.primary_department.name if case.primary_department else "",
+                "deadline": row.deadline.astimezone(county.tz).strftime("%Y-%m-%d %H:%M"),
+                "escalation_step": county.step_label(case.escalation_step),
+                "status": county.labels.status(case.status),
+            }
+        )
+    return out
 
 
-@bp.get("/bulletins/<period>")
-@roles_required(*SUPERVISORS)
-def bulletin(period: str) -> Any:
+class BulletinPath(Query):
+    period: str = Field(
+        min_length=4, max_length=12, title="统计周期", description="2025-06、2025-Q2、2025；加 .xlsx 得工作簿"
+    )
+
+
+@bp.get("/bulletins/<period>", responses={200: HTML})
+def bulletin(path: BulletinPath) -> Response:
     """The printable bulletin (通报) of a period, HTML; append .xlsx for the workbook."""
-    if period.endswith(".xlsx"):
-        return bulletin_xlsx(period.removesuffix(".xlsx"))
-    parsed, data, overdue = _bulletin(period)
-    context = ctx()
+    text = path.period
+    xlsx = text.endswith(".xlsx")
+    data = _for(text.removesuffix(".xlsx"))
+    c = ctx()
+    span = period(data.period, c.county.tz)
+    overdue = _overdue_rows(overdue_in_period(c, span))
+    if xlsx:
+        keys = [
+            "number",
+            "category",
+            "community",
+            "township",
+            "department",
+            "deadline",
+            "escalation_step",
+            "status",
+        ]
+        headers = ["工单编号", "问题类别", "小区", "乡镇(街道)", "主办部门", "期限", "督办级别", "状态"]
+        sheet = ("超期工单", headers, [[o[k] for k in keys] for o in overdue])
+        return xlsx_response(workbook([*_sheets(data), sheet]), f"通报-{data.period}.xlsx")
     html = render_template(
         "bulletin.html",
-        county=context.county.county,
-        period=parsed,
-        data=data,
+        county=c.county.county,
+        period=span,
+        data=data.model_dump(by_alias=True),
         overdue=overdue,
-        steps=STEP_NAMES,
-        generated=context.now().astimezone(_tz()).strftime("%Y年%m月%d日 %H:%M"),
+        generated=c.now().astimezone(c.county.tz).strftime("%Y年%m月%d日 %H:%M"),
     )
     return Response(html, mimetype="text/html")
 
 
-def bulletin_xlsx(period: str) -> Any:
-    parsed, data, overdue = _bulletin(period)
-    book = workbook(
-        [
-            *_ranking_sheets(data),
-            (
-                "超期工单",
-                ["工单编号", "问题类别", "小区", "乡镇(街道)", "主办部门", "期限", "督办级别", "状态"],
-                [
-                    [
-                        o["number"],
-                        o["category"],
-                        o["community"],
-                        o["township"],
-                        o["department"],
-                        o["deadline"],
-                        o["escalation_step"],
-                        o["status"],
-                    ]
-                    for o in overdue
-                ],
-            ),
-        ]
+class ServedCommunityOut(BaseModel):
+    id: int
+    name: str
+    township: str
+    star_rating: int | None
+    below_standard: bool
+    more_inspections: bool
+    removal_proposed: bool
+    flag_reason: str
+
+
+class LadderOut(BaseModel):
+    step: int
+    name: str
+    reached_at: str | None
+    measures: str
+    violations: list[int]
+    withdrawn_at: str | None
+
+
+class CompanyOut(BaseModel):
+    id: int
+    name: str
+    credit_code: str
+    violations: int
+    ladder_step: int
+    ladder_step_name: str
+    blacklisted: bool
+    communities: list[ServedCommunityOut]
+    ladder: list[LadderOut]
+
+
+def _company(view: CompanyView) -> CompanyOut:
+    county = ctx().county
+    tz = county.tz
+    return CompanyOut(
+        id=view.company.id,
+        name=view.company.name,
+        credit_code=view.company.credit_code,
+        violations=view.violations,
+        ladder_step=view.ladder_step,
+        ladder_step_name=county.ladder_name(view.ladder_step),
+        blacklisted=view.company.blacklisted_at is not None,
+        communities=[
+            ServedCommunityOut(
+                id=c.id,
+                name=c.name,
+                township=c.township,
+                star_rating=c.star_rating,
+                below_standard=c.below_standard,
+                more_inspections=c.flags.more_inspections,
+                removal_proposed=c.flags.removal,
+                flag_reason=c.flags.reason,
+            )
+            for c in view.communities
+        ],
+        ladder=[
+            LadderOut(
+                step=s.step,
+                name=county.ladder_name(s.step),
+                reached_at=iso(s.reached_at, tz),
+                measures=s.measures,
+                violations=s.violations,
+                withdrawn_at=iso(s.withdrawn_at, tz),
+            )
+            for s in view.steps
+        ],
     )
-    return xlsx_response(book, f"通报-{parsed.label}.xlsx")
 
 
-@bp.get("/property-companies")
-@roles_required(*SUPERVISORS)
-def property_companies() -> Any:
+class CompaniesOut(BaseModel):
+    items: list[CompanyOut]
+    page: int
+    per_page: int
+    total: int
+
+
+@bp.get("/property-companies", responses={200: CompaniesOut})
+def property_companies() -> Response:
     """Each company: communities, confirmed violations in the window, ladder step, star ratings."""
-    tz = _tz()
-    items = []
-    for view in company_overview(ctx()):
-        items.append(
-            {
-                "id": view.company.id,
-                "name": view.company.name,
-                "credit_code": view.company.credit_code,
-                "violations": view.violations,
-                "ladder_step": view.ladder_step,
-                "ladder_step_name": STEP_NAMES.get(view.ladder_step, ""),
-                "blacklisted": view.company.blacklisted_at is not None,
-                "communities": view.communities,
-                "ladder": [
-                    s | {"reached_at": iso(s["reached_at"], tz), "withdrawn_at": iso(s["withdrawn_at"], tz)}
-                    for s in view.steps
-                ],
-            }
-        )
-    return jsonify({"items": items, "page": 1, "per_page": len(items), "total": len(items)})
+    supervisor()
+    items = [_company(v) for v in company_overview(ctx())]
+    return answer(CompaniesOut(items=items, page=1, per_page=len(items), total=len(items)))

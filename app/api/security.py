@@ -6,17 +6,11 @@ every request, so binding or revoking a staff role takes effect at once.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Any, TypeVar
-
 from flask import current_app, g, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from app.models import User
-from handlers.errors import Forbidden, Unauthorized
-
-F = TypeVar("F", bound=Callable[..., Any])
+from handlers.errors import Unauthorized
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -47,7 +41,7 @@ def _token_user_id() -> int | None:
     return uid
 
 
-def current_user() -> User:
+def authenticated_user() -> User:
     """The calling user, loaded fresh for this request; 401 if none."""
     if "user" in g:
         return g.user  # type: ignore[no-any-return]
@@ -62,27 +56,3 @@ def current_user() -> User:
         uow.session.expunge(user)
     g.user = user
     return user
-
-
-def login_required(view: F) -> F:
-    @functools.wraps(view)
-    def inner(*args: Any, **kwargs: Any) -> Any:
-        current_user()
-        return view(*args, **kwargs)
-
-    return inner  # type: ignore[return-value]
-
-
-def roles_required(*roles: str) -> Callable[[F], F]:
-    def wrap(view: F) -> F:
-        @functools.wraps(view)
-        def inner(*args: Any, **kwargs: Any) -> Any:
-            user = current_user()
-            if user.role not in roles:
-                raise Forbidden("您没有权限进行此操作", "forbidden")
-            return view(*args, **kwargs)
-
-        inner.__request_model__ = getattr(view, "__request_model__", None)  # type: ignore[attr-defined]
-        return inner  # type: ignore[return-value]
-
-    return wrap

@@ -1,93 +1,88 @@
-"""Subscribe-message templates, users' answers, and failed notifications."""
+"""Subscribe-message templates, users' answers and quotas, and failed notifications."""
 
 from __future__ import annotations
 
-from typing import Any
-from zoneinfo import ZoneInfo
+from flask import Response
+from pydantic import BaseModel, Field, RootModel
 
-from flask import Blueprint, jsonify
-from sqlalchemy import func, select
-
-from app.api import ctx
-from app.api.paging import paging
-from app.api.schema import parse_body
-from app.api.security import current_user, login_required, roles_required
-from app.api.shapes import iso, page_json
-from app.models import Case, Notification, User
-from app.models.people import ADMIN, STAFF_ROLES, SUPERVISOR
+from app.api.answers import CaseRef, Listing, answer, iso
+from app.api.web import Paging, blueprint, caller, ctx, supervisor
 from handlers.errors import Invalid
-from handlers.notifications.subscriptions import record_answers, templates_for
+from handlers.notifications.failures import Failure, failed_notifications
+from handlers.notifications.subscriptions import quotas, record_answers, templates_for
 
-bp = Blueprint("subscriptions", __name__, url_prefix="/api/v1")
-
-
-@bp.get("/subscribe-templates")
-@login_required
-def subscribe_templates() -> Any:
-    """{purpose: template_id} the client should ask the user to accept."""
-    return jsonify(templates_for(ctx().county))
+bp = blueprint("subscriptions", "/api/v1", "订阅消息")
 
 
-@bp.post("/staff/subscriptions")
-@login_required
-def subscriptions() -> Any:
+class Templates(RootModel[dict[str, str]]):
+    """{purpose: template_id}: new_case, escalation, case_update."""
+
+
+class Answers(RootModel[dict[str, object]]):
     """What wx.requestSubscribeMessage answered: {template_id: accept|reject|ban|filter}."""
-    from pydantic import RootModel
 
-    class Answers(RootModel[dict[str, Any]]):
-        pass
 
-    data = parse_body(Answers).root  # type: ignore[attr-defined]
-    if len(data) > 50:
+class QuotaOut(BaseModel):
+    quota: dict[str, int] = Field(description="每个模板剩余可发送的条数")
+
+
+@bp.get("/subscribe-templates", responses={200: Templates})
+def subscribe_templates() -> Response:
+    """{purpose: template_id} the client should ask the user to accept."""
+    caller()
+    return answer(Templates(templates_for(ctx().county)))
+
+
+@bp.get("/staff/subscriptions", responses={200: QuotaOut})
+def my_quota() -> Response:
+    """How many messages of each template the caller may still receive."""
+    return answer(QuotaOut(quota=quotas(ctx(), caller().id)))
+
+
+@bp.post("/staff/subscriptions", responses={200: QuotaOut})
+def subscriptions(body: Answers) -> Response:
+    """What wx.requestSubscribeMessage answered; unknown template ids are ignored."""
+    user = caller()
+    if len(body.root) > 50:
         raise Invalid("一次最多提交 50 个模板", "too_many_templates")
-    quotas = record_answers(ctx(), current_user().id, data)
-    return jsonify({"quota": quotas})
+    return answer(QuotaOut(quota=record_answers(ctx(), user.id, dict(body.root))))
 
 
-@bp.get("/supervision/failed-notifications")
-@roles_required(SUPERVISOR, ADMIN)
-def failed_notifications() -> Any:
-    """Notifications that can never be delivered, newest first."""
-    page, per_page = paging()
-    context = ctx()
-    tz = ZoneInfo(context.county.timezone)
-    # Sends that can never succeed, and staff nobody can reach (no
-    # subscription, no WeCom id); a resident who did not subscribe chose so.
-    where = (Notification.status == "failed") | (
-        (Notification.status == "no_channel") & User.role.in_(STAFF_ROLES)
+class Recipient(BaseModel):
+    id: int
+    role: str
+    department: str | None
+
+
+class FailureOut(BaseModel):
+    id: int
+    status: str
+    purpose: str
+    case: CaseRef | None
+    recipient: Recipient
+    attempts: int
+    error: str
+    created_at: str | None
+
+
+def _failure(f: Failure) -> FailureOut:
+    n, u = f.notification, f.recipient
+    return FailureOut(
+        id=n.id,
+        status=n.status,
+        purpose=n.purpose,
+        case=CaseRef(id=n.case_id, number=f.case_number) if n.case_id and f.case_number else None,
+        recipient=Recipient(id=u.id, role=u.role, department=u.department.name if u.department else None),
+        attempts=n.attempts,
+        error=n.last_error,
+        created_at=iso(n.created_at, ctx().county.tz),
     )
-    with context.uow() as uow:
-        s = uow.session
-        total = (
-            s.scalar(
-                select(func.count(Notification.id)).join(User, User.id == Notification.user_id).where(where)
-            )
-            or 0
-        )
-        rows = s.execute(
-            select(Notification, User, Case.number)
-            .join(User, User.id == Notification.user_id)
-            .outerjoin(Case, Case.id == Notification.case_id)
-            .where(where)
-            .order_by(Notification.created_at.desc(), Notification.id.desc())
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        ).all()
-        items = [
-            {
-                "id": n.id,
-                "status": n.status,
-                "purpose": n.purpose,
-                "case": {"id": n.case_id, "number": number} if n.case_id else None,
-                "recipient": {
-                    "id": u.id,
-                    "role": u.role,
-                    "department": u.department.name if u.department else None,
-                },
-                "attempts": n.attempts,
-                "error": n.last_error,
-                "created_at": iso(n.created_at, tz),
-            }
-            for n, u, number in rows
-        ]
-    return jsonify(page_json(items, page, per_page, total))
+
+
+@bp.get("/supervision/failed-notifications", responses={200: Listing[FailureOut]})
+def failed(query: Paging) -> Response:
+    """Notifications that can never be delivered, and staff nobody can reach; newest first."""
+    supervisor()
+    rows, total = failed_notifications(ctx(), query.page, query.per_page)
+    items = [_failure(f) for f in rows]
+    return answer(Listing[FailureOut](items=items, page=query.page, per_page=query.per_page, total=total))

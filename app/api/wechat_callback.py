@@ -8,14 +8,18 @@ import logging
 from typing import Any
 
 import xmltodict
-from flask import Blueprint, Response, current_app, request
+from flask import Response, current_app, request
 from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.utils import check_signature
 
-from app.api import ctx
+from app.api.web import blueprint, ctx
 from handlers.notifications.subscriptions import record_push
 
-bp = Blueprint("wechat_callback", __name__)
+bp = blueprint("wechat_callback", "", "微信消息推送", public=True)
+TEXT = {
+    "description": "纯文本（success 或 echostr）",
+    "content": {"text/plain": {"schema": {"type": "string"}}},
+}
 log = logging.getLogger(__name__)
 
 SUBSCRIPTION_EVENTS = {
@@ -80,7 +84,7 @@ def _as_list(value: Any) -> list[dict[str, Any]]:
     return [v for v in value if isinstance(v, dict)]
 
 
-@bp.get("/wechat/callback")
+@bp.get("/wechat/callback", responses={200: TEXT})
 def verify() -> Any:
     """WeChat's server check: echo echostr when the signature is right."""
     if not _signed():
@@ -88,7 +92,7 @@ def verify() -> Any:
     return Response(request.args.get("echostr", ""), mimetype="text/plain")
 
 
-@bp.post("/wechat/callback")
+@bp.post("/wechat/callback", responses={200: TEXT})
 def push() -> Any:
     """A message push; answers "success" quickly, handles each push once."""
     if not _signed():

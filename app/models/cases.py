@@ -10,23 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base
 from app.models.places import Community, Department
+from routing.lifecycle import SUBMITTED
 
-SUBMITTED = "submitted"
-DISPATCHED = "dispatched"
-ACCEPTED = "accepted"
-RESOLVED = "resolved"
-CLOSED = "closed"
-RETURNED = "returned"
-REOPENED = "reopened"
-REJECTED = "rejected"
-MERGED = "merged"
-STATUSES = (SUBMITTED, DISPATCHED, ACCEPTED, RESOLVED, CLOSED, RETURNED, REOPENED, REJECTED, MERGED)
-# States in which a department still owes work and the clocks run.
-OPEN_STATUSES = (SUBMITTED, DISPATCHED, ACCEPTED, RETURNED, REOPENED)
-
-LEAD = "主办"
-CO = "协办"
-LOCAL = "属地"
+# The states (and their transitions) are routing/lifecycle.py's; the roles
+# of an assignment are routing/model.py's (主办, 协办, 属地).
 
 
 class Case(Base):

@@ -17,6 +17,8 @@ SUPERVISOR = "supervisor"
 ADMIN = "admin"
 STAFF_ROLES = (HANDLER, HEAD, SUPERVISOR, ADMIN)
 ROLES = (RESIDENT, *STAFF_ROLES)
+# The leading group office's powers: supervisors, and admins above them.
+SUPERVISORS = (SUPERVISOR, ADMIN)
 
 
 class User(Base):

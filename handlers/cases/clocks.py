@@ -12,14 +12,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
 from app.models import Case, Escalation
-from app.models.cases import ACCEPTED, DISPATCHED, REOPENED
-from routing import step_due_at
+from routing import CountyConfig, Duration, step_due_at
+from routing.lifecycle import (
+    ACCEPTED,
+    ACCEPTED_CLOCK,
+    CLOSED,
+    DISPATCHED,
+    EXTEND,
+    REOPENED,
+    RESOLVED,
+    RESTART_RESOLVE,
+    START,
+    STOP,
+    Step,
+)
 
 ACCEPT = "accept"
 RESOLVE = "resolve"
@@ -50,7 +61,7 @@ def running_deadlines(case: Case) -> list[tuple[str, datetime, datetime]]:
     return out
 
 
-def plan(case: Case, county: Any) -> list[DueStep]:
+def plan(case: Case, county: CountyConfig) -> list[DueStep]:
     """Every ladder step of the running deadlines, in due order."""
     steps = []
     category = county.categories.get(case.category)
@@ -81,7 +92,7 @@ def fired_steps(case: Case) -> set[tuple[str, datetime, str]]:
 
 def schedule(
     case: Case,
-    county: Any,
+    county: CountyConfig,
     fired: set[tuple[str, datetime, str]] | None = None,
     planned: list[DueStep] | None = None,
 ) -> None:
@@ -97,7 +108,8 @@ def _sync_assignments(case: Case) -> None:
         assignment.due_at = case.due_at
 
 
-def start_clocks(case: Case, county: Any, now: datetime) -> None:
+def start_clocks(case: Case, county: CountyConfig, now: datetime) -> None:
+    """Both deadlines from now, by the case's category (filing and dispatch)."""
     category = county.categories[case.category]
     case.accept_due_at = county.calendar.add(now, category.accept_within)
     case.resolve_started_at = now
@@ -110,17 +122,14 @@ def start_clocks(case: Case, county: Any, now: datetime) -> None:
     schedule(case, county, fired=set())
 
 
-def accepted(case: Case, county: Any, now: datetime) -> None:
+def _accepted(case: Case, county: CountyConfig, now: datetime) -> None:
     case.accepted_at = now
-    case.updated_at = now
     case.due_at = case.resolve_due_at
     _sync_assignments(case)
     schedule(case, county)
 
 
-def resolved(case: Case, county: Any, now: datetime) -> None:
-    case.resolved_at = now
-    case.updated_at = now
+def _stop(case: Case) -> None:
     case.due_at = None
     case.next_escalation_at = None
     for assignment in case.assignments:
@@ -128,49 +137,62 @@ def resolved(case: Case, county: Any, now: datetime) -> None:
         assignment.due_at = None
 
 
-def returned(case: Case, now: datetime) -> None:
-    """A returned case waits for the dispatch office; the department's clocks stop."""
-    case.updated_at = now
-    stop_clocks(case)
-
-
-def stop_clocks(case: Case) -> None:
-    case.due_at = None
-    case.next_escalation_at = None
-    for assignment in case.assignments:
-        assignment.open = False
-        assignment.due_at = None
-
-
-def restart_resolve_clock(case: Case, county: Any, now: datetime) -> None:
-    """A reopened case: back to the primary department, resolve clock anew."""
+def _restart_resolve(case: Case, county: CountyConfig, now: datetime) -> None:
+    """A reopened case: back to the departments, resolve clock anew."""
     category = county.categories[case.category]
+    case.resolved_at = None
     case.resolve_started_at = now
     case.resolve_due_at = county.calendar.add(now, category.resolve_within)
     case.due_at = case.resolve_due_at
     case.escalation_step = None
+    for assignment in case.assignments:
+        assignment.open = True
+        assignment.due_at = case.due_at
     schedule(case, county)
 
 
-def extension_approved(case: Case, county: Any, until: datetime, now: datetime) -> None:
+def _extend(case: Case, county: CountyConfig, until: datetime) -> None:
     """The resolve deadline moves; the ladder re-arms for the new deadline."""
     case.resolve_due_at = until
     if case.status != DISPATCHED:
         case.due_at = until
     case.escalation_step = None
-    case.updated_at = now
     _sync_assignments(case)
     schedule(case, county)
 
 
-def rating_deadline(case: Case, county: Any) -> datetime:
+def advance(
+    case: Case, step: Step, county: CountyConfig, now: datetime, until: datetime | None = None
+) -> None:
+    """Move the case as the lifecycle step says: its status, then its clocks."""
+    if step.to_state is not None:
+        case.status = step.to_state
+    case.updated_at = now
+    if step.to_state == RESOLVED:
+        case.resolved_at = now
+    if step.to_state == CLOSED:
+        case.closed_at = now
+    if step.clocks == START:
+        start_clocks(case, county, now)
+    elif step.clocks == ACCEPTED_CLOCK:
+        _accepted(case, county, now)
+    elif step.clocks == RESTART_RESOLVE:
+        _restart_resolve(case, county, now)
+    elif step.clocks == EXTEND:
+        assert until is not None
+        _extend(case, county, until)
+    elif step.clocks == STOP:
+        _stop(case)
+
+
+def rating_deadline(case: Case, county: CountyConfig) -> datetime:
     assert case.resolved_at is not None
-    return county.calendar.add(case.resolved_at, county.rating_window)  # type: ignore[no-any-return]
+    return county.calendar.add(case.resolved_at, county.rating_window)
 
 
-def min_span(county: Any, duration: Any) -> timedelta:
+def min_span(county: CountyConfig, duration: Duration) -> timedelta:
     """A lower bound of the calendar time a duration spans, for index range queries."""
     if duration.is_working:
         per_unit = 3600 if duration.unit == "wh" else county.calendar.day_seconds
         return timedelta(seconds=duration.amount * per_unit)
-    return duration.calendar_delta()  # type: ignore[no-any-return]
+    return duration.calendar_delta()

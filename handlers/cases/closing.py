@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.models import Case
-from app.models.cases import CLOSED, RESOLVED
-from handlers.cases.clocks import min_span, rating_deadline
+from handlers.cases.clocks import advance, min_span, rating_deadline
 from handlers.cases.timeline import record
 from handlers.context import Context
+from routing.lifecycle import RESOLVED, SYSTEM, check
 
 BATCH = 200
 
@@ -34,10 +34,8 @@ def close_expired(ctx: Context) -> int:
             )
             due = [c for c in candidates if rating_deadline(c, county) <= now]
             for case in due:
-                case.status = CLOSED
-                case.closed_at = now
-                case.updated_at = now
-                record(s, case, "closed", now, label="系统", note="评价期已过，工单自动关闭")
+                advance(case, check("close", case.status, [SYSTEM]), county, now)
+                record(s, case, "closed", now, note="评价期已过，工单自动关闭")
             uow.commit()
             closed += len(due)
         if len(candidates) < BATCH or not due:

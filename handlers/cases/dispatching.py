@@ -4,7 +4,6 @@ departments, their assignments, the ``dispatched`` event, their notifications.""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,11 +12,11 @@ from app.models import Assignment, Case, Department, User
 from handlers.cases.timeline import record
 from handlers.errors import Unavailable
 from handlers.notifications.notify import case_payload, enqueue, staff_of
-from routing import RoutedDepartment, route
+from routing import CountyConfig, RoutedDepartment, route
 
 
 def routed_departments(
-    s: Session, county: Any, category_code: str, township: str
+    s: Session, county: CountyConfig, category_code: str, township: str
 ) -> tuple[list[RoutedDepartment], dict[str, Department]]:
     """The list's departments for this category and township, with their rows."""
     routed = route(county, category_code, township)
@@ -54,7 +53,7 @@ def announce(
     routed: list[RoutedDepartment],
     departments: dict[str, Department],
     now: datetime,
-    county: Any,
+    county: CountyConfig,
     note: str,
     by: User | None = None,
 ) -> None:
@@ -66,7 +65,6 @@ def announce(
         "dispatched",
         now,
         by=by,
-        label=None if by is not None else "系统",
         note=f"{note}：{names}",
         departments=[{"name": r.name, "role": r.role} for r in routed],
     )

@@ -1,35 +1,65 @@
 """Departments handle a case: accept (签收), progress, resolve (办结),
 return (退回), ask for more time (延期).
 
-Only the primary (主办) department accepts, returns, asks for an extension
-and resolves; co-handlers (协办) and the township (属地) may add progress.
+Who may take which step from which state is the lifecycle table's
+(routing/lifecycle.py): only the primary (主办) department accepts, returns,
+asks for an extension and resolves; co-handlers (协办) and the township
+(属地) may add progress.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import datetime, time
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Assignment, Case, Extension, Photo, User
-from app.models.cases import ACCEPTED, DISPATCHED, REOPENED, RESOLVED, RETURNED
-from handlers.cases.clocks import accepted, resolved, returned
+from app.models import Extension, User
+from handlers.cases.access import own_unused_photos, take
+from handlers.cases.clocks import advance
 from handlers.cases.timeline import record
+from handlers.commands import Command
 from handlers.context import Context
-from handlers.errors import Conflict, Forbidden, Invalid, NotFound
+from handlers.errors import Conflict, Forbidden, Invalid
 from handlers.notifications.notify import case_payload, enqueue, supervisors, tell_reporter
+from handlers.property.violations import confirm_violation
+from routing.lifecycle import RESOLVED, RETURNED
+from routing.periods import FIRST_YEAR, LAST_YEAR, parse_day
 
-HANDLING_OPEN = (DISPATCHED, ACCEPTED, REOPENED)
+Note = Annotated[str, Field(min_length=1, max_length=1000, title="说明")]
+Reason = Annotated[str, Field(min_length=2, max_length=500, title="原因")]
+PhotoIds = Annotated[list[str], Field(default_factory=list, max_length=9, title="照片")]
 
 
-@dataclass
-class Resolve:
-    note: str
-    photo_ids: list[str] = field(default_factory=list)
-    violation: str | None = None
+class Nothing(Command):
+    """A step that needs no words (accept: ``{}``)."""
+
+
+class Progress(Command):
+    note: Note
+    photo_ids: PhotoIds
+
+
+class Resolve(Command):
+    note: Note
+    photo_ids: PhotoIds
+    violation: Literal["confirmed", "denied"] | None = Field(
+        default=None, title="违规认定", description="涉及“九不准”的类别必填：confirmed 查实，denied 不属实"
+    )
+
+
+class Return(Command):
+    reason: Reason
+
+
+class ExtensionRequest(Command):
+    reason: Reason
+    until: str = Field(
+        min_length=10, max_length=40, title="延期至", description="日期（指当天结束，县区时间）或带时区的时间"
+    )
 
 
 def _staff(s: Session, user_id: int) -> User:
@@ -39,94 +69,55 @@ def _staff(s: Session, user_id: int) -> User:
     return user
 
 
-def _case_for_staff(s: Session, case_id: int, user: User, primary_only: bool) -> Case:
-    case = s.get(Case, case_id, with_for_update={"of": Case})
-    if case is None:
-        raise NotFound("找不到该工单", "case_not_found")
-    role = s.scalar(
-        select(Assignment.role).where(
-            Assignment.case_id == case.id, Assignment.department_id == user.department_id
-        )
-    )
-    if role is None:
-        # Not this department's case: a handling step by a department that is
-        # not the primary is refused, whether or not it co-handles.
-        raise Forbidden("该工单不由本部门办理", "not_assigned")
-    if primary_only and case.primary_department_id != user.department_id:
-        raise Forbidden("只有主办部门可以进行此操作", "not_primary")
-    return case
-
-
-def _require_status(case: Case, allowed: tuple[str, ...], action: str) -> None:
-    if case.status not in allowed:
-        raise Conflict(f"工单当前状态（{case.status}）不能{action}", "invalid_state")
-
-
-def _own_photos(s: Session, user: User, photo_ids: list[str]) -> None:
-    if len(set(photo_ids)) != len(photo_ids):
-        raise Invalid("照片重复", "duplicate_photos")
-    if not photo_ids:
-        return
-    photos = {p.id: p for p in s.scalars(select(Photo).where(Photo.id.in_(photo_ids)))}
-    for pid in photo_ids:
-        photo = photos.get(pid)
-        if photo is None or photo.owner_id != user.id:
-            raise Invalid("照片不存在或不属于您，请重新上传", "unknown_photo")
-        if photo.case_id is not None:
-            raise Invalid("照片已用于其他记录，请重新上传", "photo_used")
-
-
 def accept_case(ctx: Context, case_id: int, user_id: int) -> None:
     now = ctx.now()
     with ctx.uow() as uow:
         s = uow.session
         user = _staff(s, user_id)
-        case = _case_for_staff(s, case_id, user, primary_only=True)
-        _require_status(case, (DISPATCHED,), "签收")
-        case.status = ACCEPTED
-        accepted(case, ctx.county, now)
-        record(s, case, "accepted", now, by=user, late=bool(case.accept_due_at and now > case.accept_due_at))
-        tell_reporter(s, now, case, ctx.county, ACCEPTED)
+        case, step = take(s, case_id, user, "accept", ctx.county)
+        late = bool(case.accept_due_at and now > case.accept_due_at)
+        advance(case, step, ctx.county, now)
+        record(s, case, "accepted", now, by=user, late=late)
+        tell_reporter(s, now, case, ctx.county, "accepted")
         uow.commit()
     ctx.wake_outbox()
 
 
-def add_progress(ctx: Context, case_id: int, user_id: int, note: str, photo_ids: list[str]) -> None:
-    if not note.strip():
-        raise Invalid("请填写进展说明", "invalid_note")
+def add_progress(ctx: Context, case_id: int, user_id: int, cmd: Progress) -> None:
     now = ctx.now()
     with ctx.uow() as uow:
         s = uow.session
         user = _staff(s, user_id)
-        case = _case_for_staff(s, case_id, user, primary_only=False)
-        _require_status(case, HANDLING_OPEN, "添加进展")
-        _own_photos(s, user, photo_ids)
-        case.updated_at = now
-        record(s, case, "progress", now, by=user, note=note, photo_ids=photo_ids)
+        case, step = take(s, case_id, user, "progress", ctx.county)
+        own_unused_photos(s, user.id, cmd.photo_ids)
+        advance(case, step, ctx.county, now)
+        record(s, case, "progress", now, by=user, note=cmd.note, photo_ids=cmd.photo_ids)
         uow.commit()
 
 
+def _violation_clause(ctx: Context, category_code: str, violation: str | None) -> int | None:
+    """The 九不准 clause a resolution confirms or denies; a clause category needs an answer."""
+    category = ctx.county.categories.get(category_code)
+    clause = category.clause if category is not None else None
+    if clause is not None and violation not in ("confirmed", "denied"):
+        raise Invalid("该类问题涉及“九不准”，请认定是否查实（confirmed 或 denied）", "violation_required")
+    if clause is None and violation is not None:
+        raise Invalid("该类问题不涉及“九不准”认定", "violation_not_applicable")
+    return clause
+
+
 def resolve_case(ctx: Context, case_id: int, user_id: int, cmd: Resolve) -> None:
-    if not cmd.note.strip():
-        raise Invalid("请填写办结说明", "invalid_note")
     if not cmd.photo_ids:
         raise Invalid("办结需要至少一张现场照片作为证据", "evidence_required")
     now = ctx.now()
-    county = ctx.county
     with ctx.uow() as uow:
         s = uow.session
         user = _staff(s, user_id)
-        case = _case_for_staff(s, case_id, user, primary_only=True)
-        _require_status(case, (ACCEPTED, REOPENED), "办结")
-        category = county.categories.get(case.category)
-        clause = category.clause if category is not None else None
-        if clause is not None and cmd.violation not in ("confirmed", "denied"):
-            raise Invalid("该类问题涉及“九不准”，请认定是否查实（confirmed 或 denied）", "violation_required")
-        if clause is None and cmd.violation is not None:
-            raise Invalid("该类问题不涉及“九不准”认定", "violation_not_applicable")
-        _own_photos(s, user, cmd.photo_ids)
-        case.status = RESOLVED
-        resolved(case, county, now)
+        case, step = take(s, case_id, user, "resolve", ctx.county)
+        clause = _violation_clause(ctx, case.category, cmd.violation)
+        own_unused_photos(s, user.id, cmd.photo_ids)
+        late = bool(case.resolve_due_at and now > case.resolve_due_at)
+        advance(case, step, ctx.county, now)
         case.violation = cmd.violation
         record(
             s,
@@ -137,77 +128,66 @@ def resolve_case(ctx: Context, case_id: int, user_id: int, cmd: Resolve) -> None
             note=cmd.note,
             photo_ids=cmd.photo_ids,
             violation=cmd.violation,
-            late=bool(case.resolve_due_at and now > case.resolve_due_at),
+            late=late,
         )
         if clause is not None and cmd.violation == "confirmed":
-            from handlers.property.violations import confirm_violation
-
             confirm_violation(s, ctx, case, clause, user, cmd.note, now)
-        tell_reporter(s, now, case, county, RESOLVED, cmd.note)
+        tell_reporter(s, now, case, ctx.county, RESOLVED, cmd.note)
         uow.commit()
     ctx.wake_outbox()
 
 
-def return_case(ctx: Context, case_id: int, user_id: int, reason: str) -> None:
-    if not reason.strip():
-        raise Invalid("请说明退回原因", "invalid_reason")
+def return_case(ctx: Context, case_id: int, user_id: int, cmd: Return) -> None:
+    reason = cmd.reason
     now = ctx.now()
     with ctx.uow() as uow:
         s = uow.session
         user = _staff(s, user_id)
-        case = _case_for_staff(s, case_id, user, primary_only=True)
-        _require_status(case, (DISPATCHED, ACCEPTED), "退回")
-        case.status = RETURNED
-        returned(case, now)
+        case, step = take(s, case_id, user, "return", ctx.county)
+        advance(case, step, ctx.county, now)
         record(s, case, "returned", now, by=user, note=reason)
         # The leading group office re-dispatches it.
-        enqueue(
-            s,
-            now,
-            "escalation",
-            case,
-            supervisors(s),
-            case_payload(case, ctx.county) | {"step": "退回待派", "note": reason},
-        )
+        payload = case_payload(case, ctx.county) | {"step": "退回待派", "note": reason}
+        enqueue(s, now, "escalation", case, supervisors(s), payload)
         tell_reporter(s, now, case, ctx.county, RETURNED, reason)
         uow.commit()
     ctx.wake_outbox()
 
 
-def end_of_day(value: date, tz: ZoneInfo) -> datetime:
-    return datetime.combine(value, time(23, 59, 59), tzinfo=tz)
+def deadline_from(text: str, tz: ZoneInfo) -> datetime:
+    """A date means its end, county time; a time without an offset is county time."""
+    try:
+        if len(text) == 10:
+            return datetime.combine(parse_day(text), time(23, 59, 59), tzinfo=tz)
+        value = datetime.fromisoformat(text)
+        if not FIRST_YEAR <= value.year <= LAST_YEAR:
+            raise ValueError("year out of range")
+    except ValueError as exc:
+        raise Invalid(
+            "延期时间格式不正确，例如 2026-06-30 或 2026-06-30T18:00:00+08:00", "invalid_until"
+        ) from exc
+    return value if value.tzinfo is not None else value.replace(tzinfo=tz)
 
 
-def request_extension(ctx: Context, case_id: int, user_id: int, reason: str, until: datetime) -> Extension:
-    if not reason.strip():
-        raise Invalid("请说明延期原因", "invalid_reason")
+def request_extension(ctx: Context, case_id: int, user_id: int, cmd: ExtensionRequest) -> Extension:
+    reason, until = cmd.reason, deadline_from(cmd.until, ctx.county.tz)
     now = ctx.now()
     with ctx.uow() as uow:
         s = uow.session
         user = _staff(s, user_id)
-        case = _case_for_staff(s, case_id, user, primary_only=True)
-        _require_status(case, HANDLING_OPEN, "申请延期")
+        case, _step = take(s, case_id, user, "extension", ctx.county)
         if until <= now or (case.resolve_due_at is not None and until <= case.resolve_due_at):
             raise Invalid("延期时间应晚于当前办结期限", "invalid_until")
-        pending = s.scalar(
-            select(Extension.id).where(Extension.case_id == case.id, Extension.status == "pending")
-        )
-        if pending is not None:
+        if s.scalar(select(Extension.id).where(Extension.case_id == case.id, Extension.status == "pending")):
             raise Conflict("已有待审批的延期申请", "extension_pending")
         extension = Extension(
             case_id=case.id, requested_by_id=user.id, reason=reason, until=until, created_at=now
         )
         s.add(extension)
-        s.flush()
+        case.updated_at = now
         record(s, case, "extension_requested", now, by=user, note=reason, until=until.isoformat())
-        enqueue(
-            s,
-            now,
-            "escalation",
-            case,
-            supervisors(s),
-            case_payload(case, ctx.county) | {"step": "延期审批", "note": reason},
-        )
+        payload = case_payload(case, ctx.county) | {"step": "延期审批", "note": reason}
+        enqueue(s, now, "escalation", case, supervisors(s), payload)
         uow.commit()
         uow.session.expunge(extension)
     ctx.wake_outbox()

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from app.models import Case, Photo, User
-from app.models.cases import Assignment
-from app.models.people import ADMIN, SUPERVISOR
+from handlers.cases.access import can_view
 from handlers.context import Context
 from handlers.errors import BadRequest, DomainError, Invalid, NotFound, TooLarge, Unsupported
 from handlers.ports import PhotoRejected
@@ -55,28 +51,6 @@ def upload_photo(ctx: Context, owner_id: int, data: bytes) -> Photo:
     return photo
 
 
-def can_view_case(session: Session, case: Case, user: User) -> bool:
-    """Reporter, staff of the case's departments, supervisors and admins."""
-    if case.reporter_id == user.id:
-        return True
-    if user.role in (SUPERVISOR, ADMIN):
-        return True
-    if user.is_staff and user.department_id is not None:
-        return (
-            session.scalar(
-                select(Assignment.id).where(
-                    Assignment.case_id == case.id, Assignment.department_id == user.department_id
-                )
-            )
-            is not None
-        )
-    # A merged case's reporter follows the surviving case.
-    merged = session.scalar(
-        select(Case.id).where(Case.merged_into_id == case.id, Case.reporter_id == user.id)
-    )
-    return merged is not None
-
-
 def open_photo(ctx: Context, photo_id: str, user: User | None, thumb: bool) -> bytes:
     """The stored bytes. ``user`` is the caller, who must be the uploader or a
     party to the photo's case (else 404); None when a signed link already
@@ -87,7 +61,7 @@ def open_photo(ctx: Context, photo_id: str, user: User | None, thumb: bool) -> b
             raise NotFound("找不到该照片", "photo_not_found")
         if user is not None and photo.owner_id != user.id:
             case = uow.session.get(Case, photo.case_id) if photo.case_id is not None else None
-            if case is None or not can_view_case(uow.session, case, user):
+            if case is None or not can_view(uow.session, case, user):
                 raise NotFound("找不到该照片", "photo_not_found")
         key = photo.thumb_key if thumb else photo.display_key
     data = ctx.photos.get(key)

@@ -1,44 +1,98 @@
-"""Reading cases: a resident's own, one case with its timeline and photos."""
+"""Reading cases: a resident's own, and one case as its viewer may see it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
-from app.models import Case, Photo, User
-from handlers.cases.photos import can_view_case
+from app.models import Case, CaseEvent, Extension, Photo, User
+from handlers.cases.access import actors_of, can_view, department_role
 from handlers.context import Context
 from handlers.errors import NotFound
+from routing import CountyConfig
+from routing.lifecycle import actions
 
 
-@dataclass
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str
+    by: str
+    note: str
+    step: str | None
+    photos: list[Photo]
+
+
+@dataclass(frozen=True)
 class CaseView:
+    """One case as a party sees it: the whole timeline, the steps they may take."""
+
     case: Case
-    photos_by_event: dict[int, list[Photo]]
-    viewer_is_reporter: bool
+    timeline: list[TimelineEntry]
+    photos: list[Photo]  # the reporter's, filed with the case
+    actions: list[str]
+    my_role: str | None
+    pending_extension: Extension | None
 
 
-def _with_parts() -> Any:
-    return (selectinload(Case.assignments), selectinload(Case.events))
+def _by(event: CaseEvent, case: Case, viewer: User, county: CountyConfig) -> str:
+    """Who did it, as this viewer may know: staff see the reporter masked, and
+    nobody but the reporter sees an anonymous one."""
+    words = county.labels.actors
+    if event.department_id is not None:
+        return event.actor_label
+    if event.actor_id is None:
+        return words["system"]
+    if event.actor_id == case.reporter_id and case.anonymous and viewer.id != case.reporter_id:
+        return words["anonymous"]
+    return words["resident"]
 
 
-def case_for(ctx: Context, case_id: int, user: User) -> CaseView:
+def _timeline(
+    s: Session, case: Case, viewer: User, county: CountyConfig
+) -> tuple[list[TimelineEntry], list[Photo]]:
+    by_event: dict[int, list[Photo]] = {}
+    for photo in s.scalars(
+        select(Photo).where(Photo.case_id == case.id).order_by(Photo.created_at, Photo.id)
+    ):
+        by_event.setdefault(photo.event_id or 0, []).append(photo)
+    entries = [
+        TimelineEntry(e.at, e.kind, _by(e, case, viewer, county), e.note, e.step, by_event.get(e.id, []))
+        for e in case.events
+    ]
+    first = case.events[0].id if case.events else None
+    return entries, by_event.get(first, []) if first is not None else []
+
+
+def case_for(ctx: Context, case_id: int, viewer: User) -> CaseView:
     """One case for a party to it; anyone else gets 404 (not even its existence)."""
     with ctx.uow() as uow:
         s = uow.session
-        case = s.scalar(select(Case).where(Case.id == case_id).options(*_with_parts()))
-        if case is None or not can_view_case(s, case, user):
+        case = s.scalar(
+            select(Case)
+            .where(Case.id == case_id)
+            .options(selectinload(Case.assignments), selectinload(Case.events))
+        )
+        user = s.get(User, viewer.id)
+        if case is None or user is None or not can_view(s, case, user):
             raise NotFound("找不到该工单", "case_not_found")
-        photos: dict[int, list[Photo]] = {}
-        for photo in s.scalars(
-            select(Photo).where(Photo.case_id == case.id).order_by(Photo.created_at, Photo.id)
-        ):
-            photos.setdefault(photo.event_id or 0, []).append(photo)
+        timeline, photos = _timeline(s, case, user, ctx.county)
+        pending = s.scalar(
+            select(Extension).where(Extension.case_id == case.id, Extension.status == "pending")
+        )
+        view = CaseView(
+            case,
+            timeline,
+            photos,
+            actions(case.status, actors_of(s, case, user)),
+            department_role(s, case, user),
+            pending,
+        )
         s.expunge_all()
-    return CaseView(case, photos, case.reporter_id == user.id)
+    return view
 
 
 def my_cases(ctx: Context, user_id: int, page: int, per_page: int) -> tuple[list[Case], int]:

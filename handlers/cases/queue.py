@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import selectinload
 
 from app.models import Assignment, Case, User
-from app.models.cases import STATUSES
 from handlers.context import Context
 from handlers.errors import Forbidden, Invalid
+from routing.lifecycle import HANDLING, STATUSES
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    case: Case
+    my_role: str  # the department's role on the case: 主办, 协办, 属地
+    overdue: bool  # a deadline passed and the department still owes the work
 
 
 def department_queue(
     ctx: Context, user: User, status: str | None, overdue: bool | None, page: int, per_page: int
-) -> tuple[list[tuple[Case, str]], int]:
+) -> tuple[list[QueueRow], int]:
     if not user.is_staff or user.department_id is None:
         raise Forbidden("仅部门工作人员可以查看工单队列", "staff_only")
     if status is not None and status not in STATUSES:
@@ -46,6 +54,9 @@ def department_queue(
             .limit(per_page)
             .offset((page - 1) * per_page)
         ).all()
-        result = [(case, role) for case, role in rows]
+        result = [
+            QueueRow(case, role, bool(case.due_at and case.due_at < now and case.status in HANDLING))
+            for case, role in rows
+        ]
         s.expunge_all()
     return result, total

@@ -2,31 +2,40 @@
 
 Who is told what: ``new_case`` to the staff of every department on the case;
 ``case_update`` to the reporter; ``escalation`` to the ladder step's
-recipients (see handlers/escalation.py). The worker sends them later.
+recipients (handlers/supervision/escalation.py). The worker sends them later.
+Each message opens what its recipient needs in the mini-program: a resident
+their case, staff the handling page, supervisors the supervision view.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Case, Notification, User
-from app.models.people import HANDLER, HEAD, STAFF_ROLES, SUPERVISOR
+from app.models.people import HANDLER, HEAD, STAFF_ROLES, SUPERVISOR, SUPERVISORS
+from handlers.ports import JSONDict
+from routing import CountyConfig
 
-CASE_UPDATE_TEXT = {
-    "accepted": "已签收，正在处理",
-    "resolved": "已办结，请评价",
-    "returned": "已退回，正在重新派发",
-    "rejected": "未受理",
-    "dispatched": "已派发",
-    "reopened": "已重新办理",
-    "merged": "已合并办理",
-    "closed": "已关闭",
+PAGES = {
+    "resident": "pages/case/index?id={id}",
+    "staff": "pages/staff/handle/index?id={id}",
+    "supervisor": "pages/supervise/case/index?id={id}",
 }
+
+
+def page_for(user: User, case_id: int) -> str:
+    """The mini-program page a message about the case opens for this recipient."""
+    if user.role in SUPERVISORS:
+        kind = "supervisor"
+    elif user.role in STAFF_ROLES:
+        kind = "staff"
+    else:
+        kind = "resident"
+    return PAGES[kind].format(id=case_id)
 
 
 def staff_of(
@@ -55,35 +64,33 @@ def supervisors(session: Session) -> list[User]:
     return list(session.scalars(select(User).where(User.role == SUPERVISOR).order_by(User.id)))
 
 
-def case_payload(case: Case, county: Any) -> dict[str, Any]:
+def case_payload(case: Case, county: CountyConfig) -> JSONDict:
     category = county.categories.get(case.category)
     return {
         "number": case.number,
         "category": category.name if category else case.category,
         "community": case.community.name if case.community else "",
-        "page": f"pages/case/index?id={case.id}",
     }
 
 
 def enqueue(
-    session: Session,
-    now: datetime,
-    purpose: str,
-    case: Case | None,
-    users: Iterable[User],
-    payload: dict[str, Any],
+    session: Session, now: datetime, purpose: str, case: Case | None, users: Iterable[User], payload: JSONDict
 ) -> list[Notification]:
+    """A notification to each user once, opening the page that user needs."""
     rows = []
     seen: set[int] = set()
     for user in users:
         if user.id in seen:
             continue
         seen.add(user.id)
+        body = dict(payload)
+        if case is not None:
+            body["page"] = page_for(user, case.id)
         row = Notification(
             user_id=user.id,
             case_id=case.id if case is not None else None,
             purpose=purpose,
-            payload=dict(payload),
+            payload=body,
             next_attempt_at=now,
             created_at=now,
         )
@@ -93,7 +100,7 @@ def enqueue(
 
 
 def tell_reporter(
-    session: Session, now: datetime, case: Case, county: Any, status: str, note: str = ""
+    session: Session, now: datetime, case: Case, county: CountyConfig, status: str, note: str = ""
 ) -> None:
     """A ``case_update`` to the reporter (and to reporters of cases merged into it)."""
     reporters = [session.get(User, case.reporter_id)]
@@ -102,5 +109,6 @@ def tell_reporter(
             select(User).join(Case, Case.reporter_id == User.id).where(Case.merged_into_id == case.id)
         )
     )
-    payload = case_payload(case, county) | {"status": CASE_UPDATE_TEXT.get(status, status), "note": note}
+    notice = county.labels.notices.get(status) or county.labels.status(status)
+    payload = case_payload(case, county) | {"status": notice, "note": note}
     enqueue(session, now, "case_update", case, [u for u in reporters if u is not None], payload)

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.models import CallbackReceipt, Subscription, User
 from handlers.context import Context
+from routing import CountyConfig
 
 ANSWERS = ("accept", "reject", "ban", "filter")
 
 
-def templates_for(county: Any) -> dict[str, str]:
+def templates_for(county: CountyConfig) -> dict[str, str]:
     return {purpose: t.id for purpose, t in county.subscribe_templates.items()}
 
 
-def _apply(s: Session, county: Any, user_id: int, template_id: str, answer: str, now: datetime) -> bool:
+def _apply(
+    s: Session, county: CountyConfig, user_id: int, template_id: str, answer: str, now: datetime
+) -> bool:
     known = {t.id: t for t in county.subscribe_templates.values()}
     template = known.get(template_id)
     if template is None or answer not in ANSWERS:
@@ -38,7 +41,14 @@ def _apply(s: Session, county: Any, user_id: int, template_id: str, answer: str,
     return True
 
 
-def record_answers(ctx: Context, user_id: int, answers: dict[str, Any]) -> dict[str, int]:
+def quotas(ctx: Context, user_id: int) -> dict[str, int]:
+    """The remaining quota per template the user answered."""
+    with ctx.uow() as uow:
+        rows = uow.session.scalars(select(Subscription).where(Subscription.user_id == user_id)).all()
+        return {r.template_id: r.quota for r in rows}
+
+
+def record_answers(ctx: Context, user_id: int, answers: dict[str, object]) -> dict[str, int]:
     """What ``wx.requestSubscribeMessage`` answered; unknown ids are ignored.
     Answers the remaining quota per known template."""
     now = ctx.now()
@@ -48,8 +58,7 @@ def record_answers(ctx: Context, user_id: int, answers: dict[str, Any]) -> dict[
             if isinstance(template_id, str) and isinstance(answer, str):
                 _apply(s, ctx.county, user_id, template_id, answer, now)
         uow.commit()
-        rows = s.scalars(select(Subscription).where(Subscription.user_id == user_id)).all()
-        return {r.template_id: r.quota for r in rows}
+    return quotas(ctx, user_id)
 
 
 def record_push(
@@ -80,6 +89,6 @@ def record_push(
                 _apply(s, ctx.county, user.id, template_id, status, now)
         try:
             uow.commit()
-        except Exception:  # noqa: BLE001 - a concurrent retry of the same push won
+        except IntegrityError:  # a concurrent retry of the same push won
             return False
     return True

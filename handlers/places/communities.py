@@ -3,24 +3,47 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import select
 
-from app.models import Community, Disclosure
+from app.models import Community, Department, Disclosure
 from handlers.context import Context
 from handlers.errors import NotFound
-from routing import route
+from handlers.property.violations import current_ladder_step
+from routing import Category, CountyConfig, route
 
 # The six disclosures (六个公开) of seed 003, in the seed's order.
 DISCLOSURE_ITEMS = ("服务合同", "服务内容", "服务电话", "服务方式", "收费标准", "公共收益")
 
 
+@dataclass(frozen=True)
+class Handler:
+    name: str
+    role: str  # 主办, 协办, 属地
+    hotline: str
+
+
+@dataclass(frozen=True)
+class Responsibility:
+    """Who handles a category in this community (管理责任清单进小区)."""
+
+    category: Category
+    departments: list[Handler]
+
+
+@dataclass(frozen=True)
+class DisclosureItem:
+    item: str
+    content: str  # empty where the company has not published it
+    updated_at: datetime | None
+
+
 @dataclass
 class CommunityPage:
     community: Community
-    responsibilities: list[dict[str, Any]]
-    disclosures: list[dict[str, Any]]
+    responsibilities: list[Responsibility]
+    disclosures: list[DisclosureItem]
     ladder_step: int
 
 
@@ -35,49 +58,49 @@ def search_communities(ctx: Context, q: str) -> list[Community]:
     return rows
 
 
+def _responsibilities(county: CountyConfig, township: str) -> list[Responsibility]:
+    hotlines = {d.name: d.hotline for d in county.departments} | {t.name: t.hotline for t in county.townships}
+    return [
+        Responsibility(
+            category,
+            [
+                Handler(r.name, r.role, hotlines.get(r.name, ""))
+                for r in route(county, category.code, township)
+            ],
+        )
+        for category in county.categories.values()
+    ]
+
+
 def community_page(ctx: Context, community_id: int) -> CommunityPage:
-    county = ctx.county
+    """Who handles what here, the company with its stars and ladder step, the six disclosures."""
     with ctx.uow() as uow:
         s = uow.session
         community = s.get(Community, community_id)
         if community is None:
             raise NotFound("找不到该小区", "community_not_found")
-        township = community.township.name
-        responsibilities = []
-        for category in county.categories.values():
-            responsibilities.append(
-                {
-                    "category": category.code,
-                    "category_name": category.name,
-                    "group": category.group,
-                    "departments": [
-                        {"name": r.name, "role": r.role, "hotline": _hotline(county, r.name)}
-                        for r in route(county, category.code, township)
-                    ],
-                }
-            )
         stored = {
             d.item: d for d in s.scalars(select(Disclosure).where(Disclosure.community_id == community.id))
         }
         disclosures = [
-            {
-                "item": item,
-                "content": stored[item].content if item in stored else "",
-                "updated_at": stored[item].updated_at if item in stored else None,
-            }
+            DisclosureItem(item, stored[item].content, stored[item].updated_at)
+            if item in stored
+            else DisclosureItem(item, "", None)
             for item in DISCLOSURE_ITEMS
         ]
-        ladder_step = 0
-        if community.property_company_id is not None:
-            from handlers.property.violations import current_ladder_step
-
-            ladder_step = current_ladder_step(s, community.property_company_id, ctx.now(), county)
+        company_id = community.property_company_id
+        ladder_step = (
+            current_ladder_step(s, company_id, ctx.now(), ctx.county) if company_id is not None else 0
+        )
         s.expunge_all()
-    return CommunityPage(community, responsibilities, disclosures, ladder_step)
+    return CommunityPage(
+        community, _responsibilities(ctx.county, community.township.name), disclosures, ladder_step
+    )
 
 
-def _hotline(county: Any, name: str) -> str:
-    for department in county.departments:
-        if department.name == name:
-            return getattr(department, "hotline", "") or ""
-    return ""
+def all_units(ctx: Context) -> list[Department]:
+    """Every department, then every township."""
+    with ctx.uow() as uow:
+        rows = list(uow.session.scalars(select(Department).order_by(Department.kind, Department.id)))
+        uow.session.expunge_all()
+    return rows

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -162,54 +161,64 @@ def community_flags(s: Session, community: Community) -> CommunityFlags:
     return CommunityFlags(False, False, "")
 
 
+@dataclass(frozen=True)
+class ServedCommunity:
+    id: int
+    name: str
+    township: str
+    star_rating: int | None
+    below_standard: bool
+    flags: CommunityFlags
+
+
+@dataclass(frozen=True)
+class LadderEntry:
+    step: int
+    reached_at: datetime
+    measures: str
+    violations: list[int]
+    withdrawn_at: datetime | None
+
+
 @dataclass
 class CompanyView:
     company: PropertyCompany
     violations: int
     ladder_step: int
-    communities: list[dict[str, Any]] = field(default_factory=list)
-    steps: list[dict[str, Any]] = field(default_factory=list)
+    communities: list[ServedCommunity] = field(default_factory=list)
+    steps: list[LadderEntry] = field(default_factory=list)
+
+
+def _view(s: Session, ctx: Context, company: PropertyCompany, violations: int, now: datetime) -> CompanyView:
+    view = CompanyView(company, violations, current_ladder_step(s, company.id, now, ctx.county))
+    for c in s.scalars(
+        select(Community).where(Community.property_company_id == company.id).order_by(Community.id)
+    ):
+        view.communities.append(
+            ServedCommunity(
+                c.id, c.name, c.township.name, c.star_rating, c.below_standard, community_flags(s, c)
+            )
+        )
+    for row in s.scalars(
+        select(LadderRecord).where(LadderRecord.company_id == company.id).order_by(LadderRecord.id)
+    ):
+        view.steps.append(
+            LadderEntry(
+                row.step, row.reached_at, row.measures, list(row.violation_ids or []), row.withdrawn_at
+            )
+        )
+    return view
 
 
 def company_overview(ctx: Context, now: datetime | None = None) -> list[CompanyView]:
+    """Each company: its communities with stars and flags, violations in the window, the ladder."""
     now = now or ctx.now()
-    county = ctx.county
     with ctx.uow() as uow:
         s = uow.session
-        counts = company_violation_counts(s, now, county)
-        views = []
-        for company in s.scalars(select(PropertyCompany).order_by(PropertyCompany.id)):
-            view = CompanyView(
-                company, counts.get(company.id, 0), current_ladder_step(s, company.id, now, county)
-            )
-            for community in s.scalars(
-                select(Community).where(Community.property_company_id == company.id).order_by(Community.id)
-            ):
-                flags = community_flags(s, community)
-                view.communities.append(
-                    {
-                        "id": community.id,
-                        "name": community.name,
-                        "township": community.township.name,
-                        "star_rating": community.star_rating,
-                        "below_standard": community.below_standard,
-                        "more_inspections": flags.more_inspections,
-                        "removal_proposed": flags.removal,
-                        "flag_reason": flags.reason,
-                    }
-                )
-            for row in s.scalars(
-                select(LadderRecord).where(LadderRecord.company_id == company.id).order_by(LadderRecord.id)
-            ):
-                view.steps.append(
-                    {
-                        "step": row.step,
-                        "reached_at": row.reached_at,
-                        "measures": row.measures,
-                        "violations": list(row.violation_ids or []),
-                        "withdrawn_at": row.withdrawn_at,
-                    }
-                )
-            views.append(view)
+        counts = company_violation_counts(s, now, ctx.county)
+        views = [
+            _view(s, ctx, company, counts.get(company.id, 0), now)
+            for company in s.scalars(select(PropertyCompany).order_by(PropertyCompany.id))
+        ]
         s.expunge_all()
     return views

@@ -13,7 +13,6 @@ withdraws the steps that no longer hold and undoes what they did.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,13 +23,14 @@ from handlers.cases.timeline import record
 from handlers.context import Context
 from handlers.errors import Invalid, NotFound
 from handlers.notifications.notify import case_payload, enqueue, staff_of
+from routing import CountyConfig
 
 
-def _window_start(now: datetime, county: Any) -> datetime:
+def _window_start(now: datetime, county: CountyConfig) -> datetime:
     return now - timedelta(days=county.violation_ladder.window_days)
 
 
-def live_violations(s: Session, company_id: int, now: datetime, county: Any) -> list[Violation]:
+def live_violations(s: Session, company_id: int, now: datetime, county: CountyConfig) -> list[Violation]:
     return list(
         s.scalars(
             select(Violation)
@@ -45,16 +45,16 @@ def live_violations(s: Session, company_id: int, now: datetime, county: Any) -> 
     )
 
 
-def confirmed_count(s: Session, company_id: int, now: datetime, county: Any) -> int:
+def confirmed_count(s: Session, company_id: int, now: datetime, county: CountyConfig) -> int:
     return len(live_violations(s, company_id, now, county))
 
 
-def current_ladder_step(s: Session, company_id: int, now: datetime, county: Any) -> int:
+def current_ladder_step(s: Session, company_id: int, now: datetime, county: CountyConfig) -> int:
     step = county.violation_ladder.step_for(confirmed_count(s, company_id, now, county))
     return int(step.count) if step else 0
 
 
-def _housing_and_township(s: Session, county: Any, community: Community) -> list[User]:
+def _housing_and_township(s: Session, county: CountyConfig, community: Community) -> list[User]:
     from app.models import Department
 
     housing = s.scalar(select(Department.id).where(Department.name == county.leading_group_office))
@@ -132,7 +132,7 @@ def apply_ladder(
         cases = s.scalars(select(Case).where(Case.id.in_([v.case_id for v in behind]))).all()
         note = f"{company.name if company else ''}{reason}。措施：{record_row.measures}"
         if case is not None:
-            record(s, case, "ladder_step", now, label="系统", note=note, ladder_step=step.count)
+            record(s, case, "ladder_step", now, note=note, ladder_step=step.count)
         enqueue(
             s,
             now,
@@ -210,7 +210,7 @@ def withdraw_violation(ctx: Context, case_id: int, reason: str) -> list[int]:
         violation.withdraw_reason = reason
         case.violation = "withdrawn"
         s.flush()
-        record(s, case, "violation_withdrawn", now, label="系统", note=f"撤销“九不准”认定：{reason}")
+        record(s, case, "violation_withdrawn", now, note=f"撤销“九不准”认定：{reason}")
         count = confirmed_count(s, violation.company_id, now, county)
         withdrawn = []
         for row in s.scalars(
@@ -229,7 +229,6 @@ def withdraw_violation(ctx: Context, case_id: int, reason: str) -> list[int]:
                 case,
                 "ladder_withdrawn",
                 now,
-                label="系统",
                 note=f"因撤销认定，撤回“九不准”第{row.step}档措施",
                 ladder_step=row.step,
             )
@@ -237,7 +236,7 @@ def withdraw_violation(ctx: Context, case_id: int, reason: str) -> list[int]:
     return withdrawn
 
 
-def _undo(s: Session, county: Any, row: LadderRecord, now: datetime, reason: str) -> None:
+def _undo(s: Session, county: CountyConfig, row: LadderRecord, now: datetime, reason: str) -> None:
     step = next((x for x in county.violation_ladder.steps if x.count == row.step), None)
     if step is None:
         return
@@ -276,7 +275,7 @@ def _undo(s: Session, county: Any, row: LadderRecord, now: datetime, reason: str
             company.blacklisted_at = None
 
 
-def company_violation_counts(s: Session, now: datetime, county: Any) -> dict[int, int]:
+def company_violation_counts(s: Session, now: datetime, county: CountyConfig) -> dict[int, int]:
     rows = s.execute(
         select(Violation.company_id, func.count(Violation.id))
         .where(

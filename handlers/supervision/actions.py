@@ -2,31 +2,52 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Annotated
+
+from pydantic import Field
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from app.models import Case, Extension, User
-from app.models.cases import DISPATCHED, MERGED, OPEN_STATUSES, REJECTED, RETURNED, SUBMITTED
-from app.models.people import ADMIN, SUPERVISOR
-from handlers.cases.clocks import extension_approved, start_clocks, stop_clocks
+from app.models.people import SUPERVISORS
+from handlers.cases.access import take
+from handlers.cases.clocks import advance
 from handlers.cases.dispatching import announce, assign, routed_departments
 from handlers.cases.timeline import record
+from handlers.commands import Command, Id
 from handlers.context import Context
 from handlers.errors import Conflict, Forbidden, Invalid, NotFound
 from handlers.notifications.notify import case_payload, enqueue, tell_reporter
+from routing.lifecycle import MERGED, REJECTED
+
+Reason = Annotated[str, Field(min_length=2, max_length=500, title="原因")]
 
 
-def _supervisor(s, user_id: int) -> User:  # type: ignore[no-untyped-def]
+class Dispatch(Command):
+    category: str = Field(min_length=1, max_length=64, title="问题类别")
+
+
+class Reject(Command):
+    reason: Reason = Field(description="居民可见")
+
+
+class Merge(Command):
+    into: Id = Field(title="合并到的工单")
+
+
+class Approve(Command):
+    note: str = Field(default="", max_length=500, title="说明")
+
+
+class Deny(Command):
+    reason: Reason
+
+
+def _supervisor(s: Session, user_id: int) -> User:
     user = s.get(User, user_id)
-    if user is None or user.role not in (SUPERVISOR, ADMIN):
+    if user is None or user.role not in SUPERVISORS:
         raise Forbidden("仅督办人员可以进行此操作", "supervisor_only")
     return user
-
-
-def _case(s, case_id: int) -> Case:  # type: ignore[no-untyped-def]
-    case = s.get(Case, case_id, with_for_update={"of": Case})
-    if case is None:
-        raise NotFound("找不到该工单", "case_not_found")
-    return case
 
 
 def dispatch_case(ctx: Context, case_id: int, user_id: int, category_code: str) -> None:
@@ -39,21 +60,14 @@ def dispatch_case(ctx: Context, case_id: int, user_id: int, category_code: str) 
     with ctx.uow() as uow:
         s = uow.session
         user = _supervisor(s, user_id)
-        case = _case(s, case_id)
-        if case.status not in (RETURNED, SUBMITTED):
-            raise Conflict("只有被退回或待派发的工单可以重新派发", "invalid_state")
+        case, step = take(s, case_id, user, "dispatch", county)
         routed, departments = routed_departments(s, county, category.code, case.community.township.name)
-        for assignment in list(case.assignments):
-            case.assignments.remove(assignment)
+        case.assignments.clear()
         s.flush()
-        case.category = category.code
-        case.route = category.route
-        case.urgent = category.urgent
+        case.category, case.route, case.urgent = category.code, category.route, category.urgent
         case.config_version = county.version
-        case.status = DISPATCHED
-        case.updated_at = now
-        start_clocks(case, county, now)
         assign(s, case, routed, departments, now)
+        advance(case, step, county, now)
         announce(s, case, routed, departments, now, county, f"重新派发（{category.name}）", by=user)
         uow.commit()
     ctx.wake_outbox()
@@ -66,13 +80,9 @@ def reject_case(ctx: Context, case_id: int, user_id: int, reason: str) -> None:
     with ctx.uow() as uow:
         s = uow.session
         user = _supervisor(s, user_id)
-        case = _case(s, case_id)
-        if case.status not in OPEN_STATUSES:
-            raise Conflict("该工单已办结或已关闭，不能不予受理", "invalid_state")
-        case.status = REJECTED
+        case, step = take(s, case_id, user, "reject", ctx.county)
         case.reject_reason = reason
-        case.updated_at = now
-        stop_clocks(case)
+        advance(case, step, ctx.county, now)
         record(s, case, "rejected", now, by=user, note=reason)
         tell_reporter(s, now, case, ctx.county, REJECTED, reason)
         uow.commit()
@@ -86,18 +96,14 @@ def merge_case(ctx: Context, case_id: int, user_id: int, into_id: int) -> None:
     with ctx.uow() as uow:
         s = uow.session
         user = _supervisor(s, user_id)
-        case = _case(s, case_id)
         target = s.get(Case, into_id)
         if target is None:
             raise NotFound("找不到要合并到的工单", "merge_target_not_found")
-        if case.status not in OPEN_STATUSES:
-            raise Conflict("只有未办结的工单可以合并", "invalid_state")
+        case, step = take(s, case_id, user, "merge", ctx.county)
         if target.status in (MERGED, REJECTED) or target.merged_into_id is not None:
-            raise Conflict("目标工单已合并或未受理，不能合并到它", "invalid_merge_target")
-        case.status = MERGED
+            raise Conflict("目标工单已合并或不予受理，不能合并到它", "invalid_merge_target")
         case.merged_into_id = target.id
-        case.updated_at = now
-        stop_clocks(case)
+        advance(case, step, ctx.county, now)
         record(
             s,
             case,
@@ -113,9 +119,10 @@ def merge_case(ctx: Context, case_id: int, user_id: int, into_id: int) -> None:
     ctx.wake_outbox()
 
 
-def pending_extensions(ctx: Context, status: str, page: int, per_page: int) -> tuple[list[Extension], int]:
-    from sqlalchemy import func
-
+def extensions(ctx: Context, status: str, page: int, per_page: int) -> tuple[list[Extension], int]:
+    """Extension requests by status, oldest first, each with its case's number."""
+    if status not in ("pending", "approved", "denied"):
+        raise Invalid("status 应为 pending、approved 或 denied", "invalid_filter")
     with ctx.uow() as uow:
         s = uow.session
         where = Extension.status == status
@@ -149,31 +156,24 @@ def decide_extension(
             raise NotFound("找不到该延期申请", "extension_not_found")
         if extension.status != "pending":
             raise Conflict("该延期申请已处理", "extension_decided")
-        case = _case(s, extension.case_id)
+        case, step = take(
+            s, extension.case_id, user, "approve_extension" if approve else "deny_extension", ctx.county
+        )
         extension.status = "approved" if approve else "denied"
-        extension.decided_by_id = user.id
-        extension.decided_at = now
-        extension.decision_note = reason
+        extension.decided_by_id, extension.decided_at, extension.decision_note = user.id, now, reason
+        advance(case, step, ctx.county, now, until=extension.until)
         if approve:
-            if case.status not in OPEN_STATUSES:
-                raise Conflict("工单已办结或关闭，无需延期", "invalid_state")
-            extension_approved(case, ctx.county, extension.until, now)
             record(
                 s, case, "extension_approved", now, by=user, note=reason, until=extension.until.isoformat()
             )
         else:
             record(s, case, "extension_denied", now, by=user, note=reason)
         requester = s.get(User, extension.requested_by_id)
-        if requester is not None:
-            enqueue(
-                s,
-                now,
-                "escalation",
-                case,
-                [requester],
-                case_payload(case, ctx.county)
-                | {"step": "延期已批准" if approve else "延期未批准", "note": reason},
-            )
+        payload = case_payload(case, ctx.county) | {
+            "step": "延期已批准" if approve else "延期未批准",
+            "note": reason,
+        }
+        enqueue(s, now, "escalation", case, [requester] if requester else [], payload)
         uow.commit()
         _ = extension.case.number
         s.expunge_all()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -20,13 +19,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import Case, Escalation, User
-from app.models.cases import LOCAL
 from app.models.people import HANDLER, HEAD
 from handlers.cases.clocks import DueStep, plan, schedule
 from handlers.cases.timeline import record
 from handlers.context import Context
 from handlers.notifications.notify import case_payload, enqueue, staff_of_all, supervisors
-from routing import order
+from routing import TOWNSHIP_ROLE as LOCAL
+from routing import CountyConfig, order
 
 BATCH = 500
 DEADLINE_LABEL = {"accept": "签收", "resolve": "办结"}
@@ -105,7 +104,9 @@ class Recipients:
         return users
 
 
-def _fire(s: Session, case: Case, due: DueStep, now: datetime, county: Any, people: Recipients) -> None:
+def _fire(
+    s: Session, case: Case, due: DueStep, now: datetime, county: CountyConfig, people: Recipients
+) -> None:
     step = next(x for x in county.escalation if x.name == due.step)
     overdue_hours = max(0.0, (now - due.deadline_at).total_seconds() / 3600)
     note = f"{step.label}：{DEADLINE_LABEL[due.deadline_kind]}期限 {due.deadline_at.astimezone(county.calendar.tz):%Y-%m-%d %H:%M}"
@@ -116,7 +117,6 @@ def _fire(s: Session, case: Case, due: DueStep, now: datetime, county: Any, peop
         case,
         "escalated",
         now,
-        label="系统",
         note=note,
         step=due.step,
         deadline=due.deadline_kind,

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from typing import Any
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -13,154 +11,130 @@ from sqlalchemy import func, select
 from app.models import Case, Escalation, PropertyCompany, Violation
 from handlers.context import Context
 from handlers.errors import Invalid
-from handlers.labels import STATUS_LABELS
 from handlers.property.violations import current_ladder_step
 from handlers.supervision.reports import UnitStats, unit_stats
+from routing.periods import Span, span_of
 
-_PERIOD = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])|-Q([1-4]))?$")
+
+def period(text: str, tz: ZoneInfo) -> Span:
+    """``2025-06``, ``2025-Q2`` or ``2025``, read in the county's time zone."""
+    try:
+        return span_of(text, tz)
+    except ValueError as exc:
+        raise Invalid(
+            "统计周期格式应为 2025-06、2025-Q2 或 2025（2000 至 2100 年）", "invalid_period"
+        ) from exc
 
 
 @dataclass(frozen=True)
-class Period:
-    label: str
-    title: str
-    start: datetime
-    end: datetime
+class RankedUnit:
+    rank: int
+    stats: UnitStats
+    score: float | None  # None: received nothing in the period
 
 
-def parse_period(text: str, tz: ZoneInfo) -> Period:
-    """``2025-06``, ``2025-Q2`` or ``2025``, read in the county's time zone."""
-    match = _PERIOD.match(text.strip())
-    if match is None:
-        raise Invalid("统计周期格式应为 2025-06、2025-Q2 或 2025", "invalid_period")
-    year = int(match.group(1))
-    if match.group(2):
-        month = int(match.group(2))
-        first, after = date(year, month, 1), date(year + (month == 12), month % 12 + 1, 1)
-        title = f"{year}年{month}月"
-    elif match.group(3):
-        quarter = int(match.group(3))
-        first = date(year, 3 * quarter - 2, 1)
-        after = date(year + (quarter == 4), (3 * quarter) % 12 + 1, 1)
-        title = f"{year}年第{'一二三四'[quarter - 1]}季度"
-    else:
-        first, after = date(year, 1, 1), date(year + 1, 1, 1)
-        title = f"{year}年"
-    return Period(
-        text.strip(),
-        title,
-        datetime.combine(first, time(0), tzinfo=tz),
-        datetime.combine(after, time(0), tzinfo=tz),
-    )
+@dataclass(frozen=True)
+class CompanyStanding:
+    rank: int
+    id: int
+    name: str
+    violations: int  # confirmed within the period
+    ladder_step: int  # where the ladder stands at the period's end (or now)
+    blacklisted: bool
 
 
-def composite(row: dict[str, Any], weights: dict[str, float]) -> float | None:
-    """The weighted score of a unit; None when it received nothing."""
-    if not row["received"]:
+@dataclass(frozen=True)
+class Rankings:
+    period: Span
+    weights: dict[str, float]
+    departments: list[RankedUnit]
+    townships: list[RankedUnit]
+    companies: list[CompanyStanding]
+
+
+def composite(unit: UnitStats, weights: dict[str, float]) -> float | None:
+    """The weighted score of a unit; a share with nothing to measure counts as full marks."""
+    if not unit.received:
         return None
-    satisfaction = row["satisfaction"]
+    pct = (
+        unit.accepted_on_time_pct,
+        unit.resolved_on_time_pct,
+        unit.satisfaction / 5 * 100 if unit.satisfaction is not None else None,
+    )
     values = {
-        "accept_on_time": row["accepted_on_time_pct"] if row["accepted_on_time_pct"] is not None else 100.0,
-        "resolve_on_time": row["resolved_on_time_pct"] if row["resolved_on_time_pct"] is not None else 100.0,
-        "satisfaction": satisfaction / 5 * 100 if satisfaction is not None else 100.0,
-        "returned": row["returned_pct"] or 0.0,
-        "reopened": row["reopened_pct"] or 0.0,
+        "accept_on_time": pct[0] if pct[0] is not None else 100.0,
+        "resolve_on_time": pct[1] if pct[1] is not None else 100.0,
+        "satisfaction": pct[2] if pct[2] is not None else 100.0,
+        "returned": unit.returned_pct or 0.0,
+        "reopened": unit.reopened_pct or 0.0,
     }
     return round(sum(weights.get(k, 0.0) * v for k, v in values.items()), 2)
 
 
-def _ranked(units: list[UnitStats], weights: dict[str, float]) -> list[dict[str, Any]]:
-    rows = [u.as_dict() for u in units]
-    for row in rows:
-        row["score"] = composite(row, weights)
-    rows.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0), -r["received"], r["name"]))
-    for position, row in enumerate(rows, start=1):
-        row["rank"] = position
-    return rows
+def _ranked(units: list[UnitStats], weights: dict[str, float]) -> list[RankedUnit]:
+    scored = [(composite(u, weights), u) for u in units]
+    scored.sort(key=lambda r: (r[0] is None, -(r[0] or 0), -r[1].received, r[1].name))
+    return [RankedUnit(position, unit, score) for position, (score, unit) in enumerate(scored, start=1)]
 
 
-def rankings(ctx: Context, period: Period) -> dict[str, Any]:
-    county = ctx.county
-    now = ctx.now()
-    departments, townships = unit_stats(ctx, period.start, period.end)
-    weights = county.ranking_weights
+def _companies(ctx: Context, span: Span) -> list[CompanyStanding]:
+    as_of = min(ctx.now(), span.end)
     with ctx.uow() as uow:
         s = uow.session
-        in_period: dict[int, int] = {
-            company_id: count
-            for company_id, count in s.execute(
+        in_period: dict[int, int] = dict(
+            s.execute(
                 select(Violation.company_id, func.count(Violation.id))
                 .where(
                     Violation.withdrawn_at.is_(None),
-                    Violation.confirmed_at >= period.start,
-                    Violation.confirmed_at < period.end,
+                    Violation.confirmed_at >= span.start,
+                    Violation.confirmed_at < span.end,
                 )
                 .group_by(Violation.company_id)
-            ).all()
-        }
-        as_of = min(now, period.end)
-        companies: list[dict[str, Any]] = []
-        for company in s.scalars(select(PropertyCompany).order_by(PropertyCompany.id)):
-            companies.append(
-                {
-                    "id": company.id,
-                    "name": company.name,
-                    "violations": in_period.get(company.id, 0),
-                    "ladder_step": current_ladder_step(s, company.id, as_of, county),
-                    "blacklisted": company.blacklisted_at is not None,
-                }
-            )
-    companies.sort(key=lambda c: (-c["ladder_step"], -c["violations"], c["name"]))
-    for position, row in enumerate(companies, start=1):
-        row["rank"] = position
-    return {
-        "period": period.label,
-        "title": period.title,
-        "from": period.start.isoformat(),
-        "to": period.end.isoformat(),
-        "weights": weights,
-        "departments": _ranked(departments, weights),
-        "townships": _ranked(townships, weights),
-        "property_companies": companies,
-    }
+            ).tuples().all()
+        )
+        rows = [
+            (c, in_period.get(c.id, 0), current_ladder_step(s, c.id, as_of, ctx.county))
+            for c in s.scalars(select(PropertyCompany).order_by(PropertyCompany.id))
+        ]
+    rows.sort(key=lambda r: (-r[2], -r[1], r[0].name))
+    return [
+        CompanyStanding(position, c.id, c.name, violations, step, c.blacklisted_at is not None)
+        for position, (c, violations, step) in enumerate(rows, start=1)
+    ]
 
 
-def overdue_in_period(ctx: Context, period: Period) -> list[dict[str, Any]]:
-    """Cases that went past a deadline within the period, for the bulletin."""
-    county = ctx.county
-    tz = ZoneInfo(county.timezone)
-    step_labels = {step.name: step.label for step in county.escalation}
+def rankings(ctx: Context, span: Span) -> Rankings:
+    weights = dict(ctx.county.ranking_weights)
+    departments, townships = unit_stats(ctx, span.start, span.end)
+    return Rankings(
+        span, weights, _ranked(departments, weights), _ranked(townships, weights), _companies(ctx, span)
+    )
+
+
+@dataclass(frozen=True)
+class OverdueInPeriod:
+    case: Case
+    deadline: datetime  # the first deadline of the case that passed within the period
+
+
+def overdue_in_period(ctx: Context, span: Span) -> list[OverdueInPeriod]:
+    """Cases that went past a deadline within the period, for the bulletin: a
+    step fired at or after its deadline marks the deadline as missed."""
     with ctx.uow() as uow:
         s = uow.session
-        first_overdue: dict[int, datetime] = {
-            case_id: deadline
-            for case_id, deadline in s.execute(
+        missed: dict[int, datetime] = dict(
+            s.execute(
                 select(Escalation.case_id, func.min(Escalation.deadline_at))
                 .where(
-                    Escalation.step == "overdue",
-                    Escalation.deadline_at >= period.start,
-                    Escalation.deadline_at < period.end,
+                    Escalation.due_at >= Escalation.deadline_at,
+                    Escalation.deadline_at >= span.start,
+                    Escalation.deadline_at < span.end,
                 )
                 .group_by(Escalation.case_id)
-            )
-        }
-        cases = s.scalars(select(Case).where(Case.id.in_(list(first_overdue)))).all()
-        rows = sorted(((c, first_overdue[c.id]) for c in cases), key=lambda r: (r[1], r[0].id))
-        out = []
-        for case, deadline in rows:
-            category = county.categories.get(case.category)
-            out.append(
-                {
-                    "number": case.number,
-                    "category": category.name if category else case.category,
-                    "community": case.community.name,
-                    "township": case.community.township.name,
-                    "department": case.primary_department.name if case.primary_department else "",
-                    "deadline": deadline.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-                    "escalation_step": step_labels.get(
-                        case.escalation_step or "overdue", case.escalation_step
-                    ),
-                    "status": STATUS_LABELS.get(case.status, case.status),
-                }
-            )
-    return out
+            ).tuples().all()
+        )
+        cases = list(s.scalars(select(Case).where(Case.id.in_(list(missed)))))
+        for case in cases:
+            _ = (case.community.township.name, case.primary_department)
+        s.expunge_all()
+    return sorted((OverdueInPeriod(c, missed[c.id]) for c in cases), key=lambda r: (r.deadline, r.case.id))

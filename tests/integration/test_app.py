@@ -37,7 +37,8 @@ def test_a_clock_offset_shifts_now_and_is_logged(settings: Any, caplog: pytest.L
 def test_the_openapi_document_lists_the_contract(client: Any) -> None:
     doc = client.get("/api/v1/openapi.json").get_json()
     assert "/api/v1/cases" in doc["paths"] and "post" in doc["paths"]["/api/v1/cases"]
-    assert "CaseBody" in doc["components"]["schemas"]
+    assert "NewCase" in doc["components"]["schemas"]
+    assert doc["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
 
 
 def test_scheduler_enabled_runs_the_jobs_in_the_web_process(settings: Any, fake_wechat: Any) -> None:

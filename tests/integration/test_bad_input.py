@@ -151,9 +151,20 @@ def test_bad_auth_bodies_are_4xx(client: Any, path: str, body: dict[str, Any]) -
 
 def test_bad_paging_and_unknown_ids_are_4xx(client: Any) -> None:
     headers = login(client, "paging")
-    for query in ("page=0", "page=abc", "per_page=0", "per_page=1000", "page=-1"):
-        assert client.get(f"/api/v1/cases/mine?{query}", headers=headers).status_code == 422
+    for query in (
+        "page=0",
+        "page=abc",
+        "per_page=0",
+        "per_page=1000",
+        "page=-1",
+        "page=%C2%B2",
+        "page=99999999999999999999999",
+    ):
+        assert client.get(f"/api/v1/cases/mine?{query}", headers=headers).status_code == 422, query
     assert client.get("/api/v1/cases/999999", headers=headers).status_code == 404
-    assert client.get("/api/v1/cases/abc", headers=headers).status_code == 404
+    # A path number is plain ASCII digits within range, or the request is refused as such.
+    for bad in ("abc", "%C2%B2", "99999999999999999999", "0"):
+        answer = client.get(f"/api/v1/cases/{bad}", headers=headers)
+        assert answer.status_code == 422 and CJK.search(answer.get_json()["error"]["message"]), bad
     assert client.get("/api/v1/communities/999999").status_code == 404
     assert client.get("/api/v1/nothing-here").get_json()["error"]["message"]

@@ -1,0 +1,248 @@
+"""Supervisors' lists: overdue cases and per-unit statistics, with exports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Response
+from pydantic import BaseModel, Field
+
+from app.api.answers import Listing, answer, iso
+from app.api.web import Paging, blueprint, ctx, supervisor
+from app.xlsx import XLSX, workbook, xlsx_response
+from handlers.commands import Query
+from handlers.errors import Invalid
+from handlers.supervision.reports import OverdueFilter, OverdueRow, UnitStats, overdue_cases, unit_stats
+from routing.periods import date_range, parse_day
+
+bp = blueprint("reports", "/api/v1/supervision", "督办")
+
+
+class OverdueQuery(Paging):
+    department: str | None = Field(default=None, max_length=64, title="主办部门")
+    township: str | None = Field(default=None, max_length=64, title="乡镇(街道)")
+    category: str | None = Field(default=None, max_length=64, title="问题类别")
+    step: str | None = Field(default=None, max_length=16, title="督办级别")
+
+    def filter(self) -> OverdueFilter:
+        return OverdueFilter(
+            self.department or None, self.township or None, self.category or None, self.step or None
+        )
+
+
+class OverdueItem(BaseModel):
+    id: int
+    number: str
+    category: str
+    category_name: str
+    community: dict[str, int | str]
+    township: str
+    department: str | None
+    status: str
+    deadline: str = Field(description="accept 或 resolve：已过的期限")
+    due_at: str | None
+    overdue_seconds: int
+    overdue_hours: float
+    escalation_step: str | None
+    urgent: bool
+    needs_review: bool
+    description: str
+
+
+def _overdue_item(row: OverdueRow) -> OverdueItem:
+    case, county = row.case, ctx().county
+    category = county.categories.get(case.category)
+    return OverdueItem(
+        id=case.id,
+        number=case.number,
+        category=case.category,
+        category_name=category.name if category else case.category,
+        community={"id": case.community.id, "name": case.community.name},
+        township=case.community.township.name,
+        department=case.primary_department.name if case.primary_department else None,
+        status=case.status,
+        deadline=row.deadline,
+        due_at=iso(case.due_at, county.tz),
+        overdue_seconds=row.overdue_seconds,
+        overdue_hours=round(row.overdue_seconds / 3600, 1),
+        escalation_step=case.escalation_step,
+        urgent=case.urgent,
+        needs_review=case.needs_review,
+        description=case.description,
+    )
+
+
+@bp.get("/overdue", responses={200: Listing[OverdueItem]})
+def overdue(query: OverdueQuery) -> Response:
+    """Overdue cases, most overdue first (filters: department, township, category, step)."""
+    supervisor()
+    rows, total = overdue_cases(ctx(), query.filter(), query.page, query.per_page)
+    items = [_overdue_item(r) for r in rows]
+    return answer(Listing[OverdueItem](items=items, page=query.page, per_page=query.per_page, total=total))
+
+
+OVERDUE_HEADERS = [
+    "工单编号",
+    "问题类别",
+    "小区",
+    "乡镇(街道)",
+    "主办部门",
+    "状态",
+    "期限",
+    "超期(小时)",
+    "督办级别",
+    "问题描述",
+]
+
+
+@bp.get("/overdue.xlsx", responses={200: XLSX})
+def overdue_xlsx(query: OverdueQuery) -> Response:
+    """The overdue list as an Excel workbook, one row per case."""
+    supervisor()
+    c = ctx()
+    county = c.county
+    rows, _total = overdue_cases(c, query.filter(), 1, 100_000)
+    lines = []
+    for row in rows:
+        item = _overdue_item(row)
+        due = row.case.due_at.astimezone(county.tz).strftime("%Y-%m-%d %H:%M") if row.case.due_at else ""
+        lines.append(
+            [
+                item.number,
+                item.category_name,
+                row.case.community.name,
+                item.township,
+                item.department,
+                county.labels.status(item.status),
+                due,
+                item.overdue_hours,
+                county.step_label(item.escalation_step),
+                item.description,
+            ]
+        )
+    data = workbook([("超期工单", OVERDUE_HEADERS, lines)])
+    return xlsx_response(data, f"超期工单-{c.now().astimezone(county.tz):%Y%m%d}.xlsx")
+
+
+class StatsQuery(Query):
+    from_: str | None = Field(
+        default=None, alias="from", max_length=10, title="开始日期", description="如 2026-06-01"
+    )
+    to: str | None = Field(default=None, max_length=10, title="结束日期")
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """``from``/``to`` dates in county time; default this month to now."""
+        c = ctx()
+        try:
+            first = parse_day(self.from_) if self.from_ else None
+            last = parse_day(self.to) if self.to else None
+        except ValueError as exc:
+            raise Invalid("日期格式应为 2026-06-01（2000 至 2100 年）", "invalid_date") from exc
+        try:
+            return date_range(first, last, c.county.tz, c.now())
+        except ValueError as exc:
+            raise Invalid("结束日期应晚于开始日期", "invalid_period") from exc
+
+
+class UnitStatsOut(BaseModel):
+    id: int
+    name: str
+    kind: str
+    received: int
+    accepted_on_time_pct: float | None
+    resolved_on_time_pct: float | None
+    overdue_now: int
+    returned: int
+    returned_pct: float | None
+    reopened: int
+    reopened_pct: float | None
+    satisfaction: float | None
+    rated: int
+
+
+def unit_out(u: UnitStats) -> UnitStatsOut:
+    return UnitStatsOut(
+        id=u.id,
+        name=u.name,
+        kind=u.kind,
+        received=u.received,
+        accepted_on_time_pct=u.accepted_on_time_pct,
+        resolved_on_time_pct=u.resolved_on_time_pct,
+        overdue_now=u.overdue_now,
+        returned=u.returned,
+        returned_pct=u.returned_pct,
+        reopened=u.reopened,
+        reopened_pct=u.reopened_pct,
+        satisfaction=u.satisfaction,
+        rated=len(u.ratings),
+    )
+
+
+class StatsOut(BaseModel):
+    from_: str | None = Field(alias="from")
+    to: str | None
+    departments: list[UnitStatsOut]
+    townships: list[UnitStatsOut]
+
+
+@bp.get("/stats", responses={200: StatsOut})
+def stats(query: StatsQuery) -> Response:
+    """Per department and per township: received, on-time %, overdue now, returned, satisfaction."""
+    supervisor()
+    start, end = query.bounds()
+    departments, townships = unit_stats(ctx(), start, end)
+    tz = ctx().county.tz
+    return answer(
+        StatsOut.model_validate(
+            {
+                "from": iso(start, tz),
+                "to": iso(end, tz),
+                "departments": [unit_out(u) for u in departments],
+                "townships": [unit_out(u) for u in townships],
+            }
+        )
+    )
+
+
+STATS_HEADERS = [
+    "单位",
+    "受理数",
+    "按时签收率(%)",
+    "按时办结率(%)",
+    "当前超期",
+    "退回数",
+    "重新办理数",
+    "满意度(5分制)",
+]
+
+
+def _stats_rows(units: list[UnitStats]) -> list[list[object]]:
+    return [
+        [
+            u.name,
+            u.received,
+            u.accepted_on_time_pct,
+            u.resolved_on_time_pct,
+            u.overdue_now,
+            u.returned,
+            u.reopened,
+            u.satisfaction,
+        ]
+        for u in units
+    ]
+
+
+@bp.get("/stats.xlsx", responses={200: XLSX})
+def stats_xlsx(query: StatsQuery) -> Response:
+    """The statistics as an Excel workbook: departments and townships."""
+    supervisor()
+    start, end = query.bounds()
+    departments, townships = unit_stats(ctx(), start, end)
+    data = workbook(
+        [
+            ("部门", STATS_HEADERS, _stats_rows(departments)),
+            ("乡镇(街道)", STATS_HEADERS, _stats_rows(townships)),
+        ]
+    )
+    tz = ctx().county.tz
+    return xlsx_response(data, f"办理情况统计-{start:%Y%m%d}-{end.astimezone(tz):%Y%m%d}.xlsx")
