@@ -31,7 +31,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy routing handlers
+	$(BIN)/mypy routing handlers tests/fakes.py tests/unit/handlers
 
 miniprogram-test:
 	@if [ -f miniprogram/package.json ]; then \

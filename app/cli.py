@@ -9,8 +9,6 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
-from app.settings import ROOT
-
 db_cli = AppGroup("db", help="数据库迁移 (Alembic).")
 routing_cli = AppGroup("routing", help="责任清单 (routing table) 检查.")
 staff_cli = AppGroup("staff", help="工作人员邀请与撤销.")
@@ -21,12 +19,9 @@ def _services() -> Any:
 
 
 def _alembic_config() -> Any:
-    from alembic.config import Config
+    from app.migrate import alembic_config
 
-    cfg = Config(str(ROOT / "migrations" / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
-    cfg.set_main_option("sqlalchemy.url", _services().settings.database_url.replace("%", "%%"))
-    return cfg
+    return alembic_config(_services().settings.database_url)
 
 
 @db_cli.command("upgrade")

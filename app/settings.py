@@ -35,7 +35,6 @@ def _bool(env: dict[str, str], name: str, default: bool = False) -> bool:
 class Settings:
     database_url: str
     secret_key: str
-    secret_key_is_random: bool
     wechat_appid: str
     wechat_secret: str
     wechat_api_base: str
@@ -54,7 +53,6 @@ class Settings:
     outbox_interval_seconds: int = 5
     outbox_lease_seconds: int = 60
     token_max_age_seconds: int = 7 * 24 * 3600
-    public_base_url: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -65,7 +63,6 @@ class Settings:
         return cls(
             database_url=env.get("DATABASE_URL") or f"sqlite:///{instance / 'cases.db'}",
             secret_key=secret or secrets.token_hex(32),
-            secret_key_is_random=not secret,
             wechat_appid=env.get("WECHAT_APPID") or "wx-sandbox-appid",
             wechat_secret=env.get("WECHAT_SECRET") or "sandbox-secret",
             wechat_api_base=_with_slash(env.get("WECHAT_API_BASE") or "https://api.weixin.qq.com/"),
@@ -83,7 +80,6 @@ class Settings:
             clock_offset_seconds=_int(env, "CLOCK_OFFSET_SECONDS", 0),
             outbox_interval_seconds=max(1, _int(env, "OUTBOX_INTERVAL_SECONDS", 5)),
             outbox_lease_seconds=max(1, _int(env, "OUTBOX_LEASE_SECONDS", 60)),
-            public_base_url=env.get("PUBLIC_BASE_URL", "").rstrip("/"),
         )
 
     def but(self, **changes: object) -> Settings:

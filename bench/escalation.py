@@ -38,14 +38,9 @@ NOW = datetime(2025, 6, 18, 2, 0, tzinfo=UTC)  # Wednesday 10:00 in Shanghai
 
 
 def _migrate(url: str) -> None:
-    from alembic import command
-    from alembic.config import Config
+    from app.migrate import upgrade
 
-    root = Path(__file__).resolve().parent.parent
-    cfg = Config(str(root / "migrations" / "alembic.ini"))
-    cfg.set_main_option("script_location", str(root / "migrations"))
-    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    command.upgrade(cfg, "head")
+    upgrade(url)
 
 
 def _ts(moment: datetime, sqlite: bool) -> str:

@@ -38,13 +38,9 @@ from tests.fakewechat import FakeWeChat  # noqa: E402
 
 
 def _migrate(url: str) -> None:
-    from alembic import command
-    from alembic.config import Config
+    from app.migrate import upgrade
 
-    cfg = Config(str(ROOT / "migrations" / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
-    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    command.upgrade(cfg, "head")
+    upgrade(url)
 
 
 def _percentile(values: list[float], q: float) -> float:

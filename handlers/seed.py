@@ -3,87 +3,95 @@ companies, demo communities. Idempotent: run twice, same rows."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.models import Community, CommunityCompany, Department, Disclosure, PropertyCompany, StarRating
 from app.models.places import DEPARTMENT, TOWNSHIP
 from handlers.context import Context
+from routing import CountyConfig
 from routing.model import CommunitySpec
 
 
+def _units(s: Session, county: CountyConfig, added: dict[str, int]) -> dict[str, Department]:
+    by_name = {d.name: d for d in s.scalars(select(Department))}
+    units = [(d.name, d.full_name, d.hotline, DEPARTMENT) for d in county.departments]
+    units += [(t.name, t.full_name or t.name, t.hotline, TOWNSHIP) for t in county.townships]
+    for name, full_name, hotline, kind in units:
+        unit = by_name.get(name)
+        if unit is None:
+            unit = by_name[name] = Department(name=name, kind=kind)
+            s.add(unit)
+            added["departments" if kind == DEPARTMENT else "townships"] += 1
+        unit.full_name, unit.hotline = full_name, hotline
+    s.flush()
+    return by_name
+
+
+def _companies(
+    s: Session, county: CountyConfig, now: datetime, added: dict[str, int]
+) -> dict[str, PropertyCompany]:
+    companies = {c.name: c for c in s.scalars(select(PropertyCompany))}
+    for firm in county.property_companies:
+        company = companies.get(firm.name)
+        if company is None:
+            company = companies[firm.name] = PropertyCompany(
+                name=firm.name, credit_code=firm.credit_code, created_at=now
+            )
+            s.add(company)
+            added["property_companies"] += 1
+        company.phone = firm.phone
+    s.flush()
+    return companies
+
+
+def _community(
+    s: Session, place: CommunitySpec, township: Department, company: PropertyCompany | None, now: datetime
+) -> None:
+    community = Community(
+        name=place.name,
+        address=place.address,
+        township_id=township.id,
+        property_company_id=company.id if company else None,
+        star_rating=place.star_rating,
+    )
+    s.add(community)
+    s.flush()
+    if company is not None:
+        s.add(CommunityCompany(community_id=community.id, company_id=company.id, started_at=now))
+    if place.star_rating is not None:
+        s.add(
+            StarRating(
+                community_id=community.id,
+                company_id=company.id if company else None,
+                stars=place.star_rating,
+                source="seed",
+                reason="演示数据初始评定",
+                rated_at=now,
+            )
+        )
+    for item, content in _demo_disclosures(place, company).items():
+        s.add(Disclosure(community_id=community.id, item=item, content=content, updated_at=now))
+
+
 def seed_reference(ctx: Context) -> dict[str, int]:
-    county = ctx.county
+    """Departments, townships, companies and demo communities of the county file; counts what was added."""
     now = ctx.now()
     added = {"departments": 0, "townships": 0, "property_companies": 0, "communities": 0}
     with ctx.uow() as uow:
         s = uow.session
-        by_name = {d.name: d for d in s.scalars(select(Department))}
-        for spec in county.departments:
-            dept = by_name.get(spec.name)
-            if dept is None:
-                dept = Department(name=spec.name, kind=DEPARTMENT)
-                s.add(dept)
-                by_name[spec.name] = dept
-                added["departments"] += 1
-            dept.full_name = spec.full_name
-            dept.hotline = getattr(spec, "hotline", "") or ""
-            dept.is_leading_group_office = spec.name == county.leading_group_office
-        for town in county.townships:
-            dept = by_name.get(town.name)
-            if dept is None:
-                dept = Department(name=town.name, kind=TOWNSHIP)
-                s.add(dept)
-                by_name[town.name] = dept
-                added["townships"] += 1
-            dept.full_name = town.full_name or town.name
-            dept.hotline = town.hotline
-        s.flush()
-
-        companies = {c.name: c for c in s.scalars(select(PropertyCompany))}
-        for firm in county.property_companies:
-            company = companies.get(firm.name)
-            if company is None:
-                company = PropertyCompany(name=firm.name, credit_code=firm.credit_code, created_at=now)
-                s.add(company)
-                companies[firm.name] = company
-                added["property_companies"] += 1
-            company.phone = firm.phone
-        s.flush()
-
-        for place in county.demo_communities:
-            township = by_name[place.township]
-            community = s.scalar(
-                select(Community).where(Community.name == place.name, Community.township_id == township.id)
+        units = _units(s, ctx.county, added)
+        companies = _companies(s, ctx.county, now, added)
+        for place in ctx.county.demo_communities:
+            township = units[place.township]
+            exists = s.scalar(
+                select(Community.id).where(Community.name == place.name, Community.township_id == township.id)
             )
-            if community is not None:
-                continue
-            company = companies.get(place.property_company) if place.property_company else None
-            stars = place.star_rating
-            community = Community(
-                name=place.name,
-                address=place.address,
-                township_id=township.id,
-                property_company_id=company.id if company else None,
-                star_rating=stars,
-            )
-            s.add(community)
-            s.flush()
-            added["communities"] += 1
-            if company is not None:
-                s.add(CommunityCompany(community_id=community.id, company_id=company.id, started_at=now))
-            if stars is not None:
-                s.add(
-                    StarRating(
-                        community_id=community.id,
-                        company_id=company.id if company else None,
-                        stars=stars,
-                        source="seed",
-                        reason="演示数据初始评定",
-                        rated_at=now,
-                    )
-                )
-            for item, content in _demo_disclosures(place, company).items():
-                s.add(Disclosure(community_id=community.id, item=item, content=content, updated_at=now))
+            if exists is None:
+                _community(s, place, township, companies.get(place.property_company or ""), now)
+                added["communities"] += 1
         uow.commit()
     return added
 

@@ -20,13 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _migrate(url: str) -> None:
-    from alembic import command
-    from alembic.config import Config
+    from app.migrate import upgrade
 
-    cfg = Config(str(ROOT / "migrations" / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
-    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    command.upgrade(cfg, "head")
+    upgrade(url)
 
 
 class TestDatabase:

@@ -27,7 +27,6 @@ class Department(Base):
     full_name: Mapped[str] = mapped_column(String(128), default="")
     kind: Mapped[str] = mapped_column(String(16), default=DEPARTMENT)
     hotline: Mapped[str] = mapped_column(String(32), default="")
-    is_leading_group_office: Mapped[bool] = mapped_column(default=False)
 
     @property
     def is_township(self) -> bool:

@@ -31,7 +31,7 @@ from routing.periods import FIRST_YEAR, LAST_YEAR, parse_day
 
 Note = Annotated[str, Field(min_length=1, max_length=1000, title="说明")]
 Reason = Annotated[str, Field(min_length=2, max_length=500, title="原因")]
-PhotoIds = Annotated[list[str], Field(default_factory=list, max_length=9, title="照片")]
+PhotoIds = Annotated[list[str], Field(max_length=9, title="照片")]
 
 
 class Nothing(Command):
@@ -40,12 +40,12 @@ class Nothing(Command):
 
 class Progress(Command):
     note: Note
-    photo_ids: PhotoIds
+    photo_ids: PhotoIds = []
 
 
 class Resolve(Command):
     note: Note
-    photo_ids: PhotoIds
+    photo_ids: PhotoIds = []
     violation: Literal["confirmed", "denied"] | None = Field(
         default=None, title="违规认定", description="涉及“九不准”的类别必填：confirmed 查实，denied 不属实"
     )

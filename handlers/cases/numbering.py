@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -24,7 +23,3 @@ def next_case_number(session: Session, prefix: str, day: date) -> str:
     )
     seq = session.execute(stmt).scalar_one()
     return f"{prefix}{day:%Y%m%d}-{seq:04d}"
-
-
-def last_number(session: Session, day: date) -> int:
-    return session.scalar(select(CaseNumberCounter.last).where(CaseNumberCounter.day == day)) or 0

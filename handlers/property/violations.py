@@ -24,6 +24,7 @@ from handlers.context import Context
 from handlers.errors import Invalid, NotFound
 from handlers.notifications.notify import case_payload, enqueue, staff_of
 from routing import CountyConfig
+from routing.model import ViolationStep
 
 
 def _window_start(now: datetime, county: CountyConfig) -> datetime:
@@ -78,75 +79,87 @@ def _lower_star(s: Session, community: Community, company_id: int, now: datetime
     )
 
 
+def _apply_effects(
+    s: Session, step: ViolationStep, company: PropertyCompany, community: Community, now: datetime
+) -> None:
+    """Lower the star, rate below standard, blacklist: what the step says."""
+    reason = f"“九不准”累计违反 {step.count} 条：{step.name}"
+    if step.lower_star:
+        _lower_star(s, community, company.id, now, reason)
+    if step.below_standard:
+        community.below_standard = True
+        s.add(
+            StarRating(
+                community_id=community.id,
+                company_id=company.id,
+                stars=community.star_rating,
+                below_standard=True,
+                source="ladder",
+                reason=reason,
+                rated_at=now,
+            )
+        )
+    if step.blacklist and company.blacklisted_at is None:
+        company.blacklisted_at = now
+
+
+def _reach(
+    s: Session,
+    ctx: Context,
+    step: ViolationStep,
+    company: PropertyCompany,
+    behind: list[Violation],
+    case: Case | None,
+    now: datetime,
+) -> LadderRecord:
+    county = ctx.county
+    row = LadderRecord(
+        company_id=company.id,
+        step=step.count,
+        reached_at=now,
+        violation_ids=[v.id for v in behind],
+        measures="；".join(step.measures),
+    )
+    s.add(row)
+    s.flush()
+    community = s.get(Community, behind[-1].community_id)
+    assert community is not None
+    _apply_effects(s, step, company, community, now)
+    numbers = list(s.scalars(select(Case.number).where(Case.id.in_([v.case_id for v in behind]))))
+    note = f"{company.name}“九不准”累计违反 {step.count} 条：{step.name}。措施：{row.measures}"
+    if case is not None:
+        record(s, case, "ladder_step", now, note=note, ladder_step=step.count)
+    payload = (
+        case_payload(case, county)
+        if case is not None
+        else {"number": "", "category": "", "community": community.name}
+    )
+    recipients = _housing_and_township(s, county, community)
+    enqueue(
+        s, now, "escalation", case, recipients, payload | {"step": step.name, "note": note, "cases": numbers}
+    )
+    return row
+
+
 def apply_ladder(
     s: Session, ctx: Context, company_id: int, case: Case | None, now: datetime
 ) -> list[LadderRecord]:
-    """Record every step the live count reaches that is not standing yet."""
-    county = ctx.county
-    violations = live_violations(s, company_id, now, county)
-    standing = {
-        r.step
-        for r in s.scalars(
-            select(LadderRecord).where(
+    """Record every step the live count reaches that is not standing yet, and do what it says."""
+    violations = live_violations(s, company_id, now, ctx.county)
+    standing = set(
+        s.scalars(
+            select(LadderRecord.step).where(
                 LadderRecord.company_id == company_id, LadderRecord.withdrawn_at.is_(None)
             )
         )
-    }
+    )
     company = s.get(PropertyCompany, company_id)
-    reached = []
-    for step in county.violation_ladder.steps:
-        if len(violations) < step.count or step.count in standing:
-            continue
-        behind = violations[: step.count]
-        record_row = LadderRecord(
-            company_id=company_id,
-            step=step.count,
-            reached_at=now,
-            violation_ids=[v.id for v in behind],
-            measures="；".join(step.measures),
-        )
-        s.add(record_row)
-        s.flush()
-        reached.append(record_row)
-        trigger = behind[-1]
-        community = s.get(Community, trigger.community_id)
-        assert community is not None
-        reason = f"“九不准”累计违反 {step.count} 条：{step.name}"
-        if step.lower_star:
-            _lower_star(s, community, company_id, now, reason)
-        if step.below_standard:
-            community.below_standard = True
-            s.add(
-                StarRating(
-                    community_id=community.id,
-                    company_id=company_id,
-                    stars=community.star_rating,
-                    below_standard=True,
-                    source="ladder",
-                    reason=reason,
-                    rated_at=now,
-                )
-            )
-        if step.blacklist and company is not None and company.blacklisted_at is None:
-            company.blacklisted_at = now
-        cases = s.scalars(select(Case).where(Case.id.in_([v.case_id for v in behind]))).all()
-        note = f"{company.name if company else ''}{reason}。措施：{record_row.measures}"
-        if case is not None:
-            record(s, case, "ladder_step", now, note=note, ladder_step=step.count)
-        enqueue(
-            s,
-            now,
-            "escalation",
-            case,
-            _housing_and_township(s, county, community),
-            (
-                case_payload(case, county)
-                if case is not None
-                else {"number": "", "category": "", "community": community.name}
-            )
-            | {"step": step.name, "note": note, "cases": [c.number for c in cases]},
-        )
-    return reached
+    assert company is not None
+    return [
+        _reach(s, ctx, step, company, violations[: step.count], case, now)
+        for step in ctx.county.violation_ladder.steps
+        if len(violations) >= step.count and step.count not in standing
+    ]
 
 
 def confirm_violation(

@@ -27,7 +27,7 @@ from handlers.notifications.notify import case_payload, enqueue, staff_of_all, s
 from routing import TOWNSHIP_ROLE as LOCAL
 from routing import CountyConfig, order
 
-BATCH = 500
+BATCH = 1000
 DEADLINE_LABEL = {"accept": "签收", "resolve": "办结"}
 
 

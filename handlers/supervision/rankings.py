@@ -90,7 +90,9 @@ def _companies(ctx: Context, span: Span) -> list[CompanyStanding]:
                     Violation.confirmed_at < span.end,
                 )
                 .group_by(Violation.company_id)
-            ).tuples().all()
+            )
+            .tuples()
+            .all()
         )
         rows = [
             (c, in_period.get(c.id, 0), current_ladder_step(s, c.id, as_of, ctx.county))
@@ -131,7 +133,9 @@ def overdue_in_period(ctx: Context, span: Span) -> list[OverdueInPeriod]:
                     Escalation.deadline_at < span.end,
                 )
                 .group_by(Escalation.case_id)
-            ).tuples().all()
+            )
+            .tuples()
+            .all()
         )
         cases = list(s.scalars(select(Case).where(Case.id.in_(list(missed)))))
         for case in cases:

@@ -1,0 +1,113 @@
+"""In-memory fakes of the ports (handlers/ports.py) for the handlers' unit
+tests: no HTTP, no files, no processes. mypy checks them against the
+Protocols (``make typecheck``), so a fake cannot drift from its port."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from handlers.ports import (
+    JSONDict,
+    MiniProgramAPI,
+    OutboxWaker,
+    PhotoProcessor,
+    PhotoRejected,
+    PhotoStore,
+    ProcessedPhoto,
+    SendFailed,
+    WeChatRejected,
+    WeChatSession,
+    WeChatUnavailable,
+    WeComAPI,
+)
+
+
+@dataclass
+class FakeMiniProgram:
+    """Logs ``user-<name>:<n>`` in as openid ``o-<name>``; text passes unless told
+    otherwise; subscribe messages are recorded, or fail as queued."""
+
+    verdict: str = "pass"  # or review, risky, away
+    sent: list[JSONDict] = field(default_factory=list)
+    send_failures: list[SendFailed] = field(default_factory=list)
+    used_codes: set[str] = field(default_factory=set)
+
+    def code_to_session(self, code: str) -> WeChatSession:
+        if code == "away":
+            raise WeChatUnavailable("fake: down")
+        if not code.startswith("user-"):
+            raise WeChatRejected(40029, "invalid code")
+        if code in self.used_codes:
+            raise WeChatRejected(40163, "code been used")
+        self.used_codes.add(code)
+        return WeChatSession("o-" + code.removeprefix("user-").split(":", 1)[0])
+
+    def check_text(self, content: str, openid: str, scene: int = 2) -> str:
+        if self.verdict == "away":
+            raise WeChatUnavailable("fake: down")
+        return self.verdict
+
+    def send_subscribe(self, openid: str, template_id: str, data: JSONDict, page: str | None = None) -> str:
+        if self.send_failures:
+            raise self.send_failures.pop(0)
+        self.sent.append({"touser": openid, "template_id": template_id, "data": data, "page": page})
+        return f"msg-{len(self.sent)}"
+
+
+@dataclass
+class FakeWeCom:
+    known: set[str] = field(default_factory=lambda: {"wecom-staff"})
+    cards: list[JSONDict] = field(default_factory=list)
+    failures: list[SendFailed] = field(default_factory=list)
+
+    def send_text_card(self, user_ids: list[str], title: str, description: str, url: str) -> list[str]:
+        if self.failures:
+            raise self.failures.pop(0)
+        self.cards.append({"to": list(user_ids), "title": title, "description": description, "url": url})
+        return [u for u in user_ids if u not in self.known]
+
+
+class MemoryPhotoStore:
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+
+    def put(self, key: str, data: bytes) -> None:
+        self.objects.setdefault(key, data)
+
+    def get(self, key: str) -> bytes | None:
+        return self.objects.get(key)
+
+    def delete(self, key: str) -> None:
+        self.objects.pop(key, None)
+
+    def keys(self) -> Iterator[str]:
+        yield from sorted(self.objects)
+
+
+def fake_processor(data: bytes) -> ProcessedPhoto:
+    """Anything starting with ``JPEG`` is a 1600x1200 photo; anything else is refused."""
+    if not data:
+        raise PhotoRejected("photo_empty", "图片内容为空")
+    if not data.startswith(b"JPEG"):
+        raise PhotoRejected("photo_not_image", "文件不是可识别的图片，请上传 JPG 或 PNG 照片")
+    return ProcessedPhoto(
+        hashlib.sha256(data).hexdigest(), b"display:" + data, b"thumb:" + data, 1600, 1200, 400, 300
+    )
+
+
+@dataclass
+class CountingWaker:
+    calls: int = 0
+
+    def __call__(self) -> None:
+        self.calls += 1
+
+
+# Checked by mypy: each fake is what its port says.
+_mini: MiniProgramAPI = FakeMiniProgram()
+_wecom: WeComAPI = FakeWeCom()
+_store: PhotoStore = MemoryPhotoStore()
+_processor: PhotoProcessor = fake_processor
+_waker: OutboxWaker = CountingWaker()
