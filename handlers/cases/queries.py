@@ -67,6 +67,13 @@ def _timeline(
     return entries, by_event.get(first, []) if first is not None else []
 
 
+def _applies(step: str, extension_pending: bool) -> bool:
+    """An extension is decided only while one is pending, and asked only while none is."""
+    if step in ("approve_extension", "deny_extension"):
+        return extension_pending
+    return step != "extension" or not extension_pending
+
+
 def case_for(ctx: Context, case_id: int, viewer: User) -> CaseView:
     """One case for a party to it; anyone else gets 404 (not even its existence)."""
     with ctx.uow() as uow:
@@ -83,14 +90,8 @@ def case_for(ctx: Context, case_id: int, viewer: User) -> CaseView:
         pending = s.scalar(
             select(Extension).where(Extension.case_id == case.id, Extension.status == "pending")
         )
-        view = CaseView(
-            case,
-            timeline,
-            photos,
-            actions(case.status, actors_of(s, case, user)),
-            department_role(s, case, user),
-            pending,
-        )
+        may = [a for a in actions(case.status, actors_of(s, case, user)) if _applies(a, pending is not None)]
+        view = CaseView(case, timeline, photos, may, department_role(s, case, user), pending)
         s.expunge_all()
     return view
 
