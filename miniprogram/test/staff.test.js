@@ -197,3 +197,17 @@ test('a push opening the handling page on a fresh launch logs in first', async (
   expect(server.calls('GET', /labels$/)).toHaveLength(1)
   expect(p.text()).toContain('待签收')
 })
+
+test('a step this version does not know is not offered (it would have nowhere to go)', async () => {
+  const server = createServer()
+  const c = server.addCase()
+  const caseFor = server.caseFor
+  server.caseFor = (x, user) => {
+    const answer = caseFor(x, user)
+    answer.actions = answer.actions.concat(['escalate_to_mayor'])
+    return answer
+  }
+  const p = handle(server, 'handler', c)
+  await flush()
+  expect(p.all('.action').map((b) => b.$$.textContent.trim())).toEqual(['签收', '退回', '移交'])
+})

@@ -20,7 +20,8 @@ Component({
   observers: {
     c: function (c) {
       if (!c) return
-      const actions = c.actions || []
+      // A step this version does not know yet (a newer server) is not offered.
+      const actions = (c.actions || []).filter((action) => steps.FIELDS[action])
       labels.ready().then(() => {
         const buttons = actions.map((action) => ({ action, label: labels.event(steps.EVENT_KIND[action] || action), warn: steps.WARN.indexOf(action) >= 0 }))
         this.setData({ buttons, today: formatDate(new Date()) })
