@@ -1,8 +1,15 @@
+// At launch: the county's words (labels) and the subscribe-message template
+// ids are fetched ahead, so pages show them at once and a tap can ask for a
+// subscription synchronously.
+const labels = require('./utils/labels')
+const subscribe = require('./utils/subscribe')
 const { login } = require('./utils/request')
 
 App({
   onLaunch() {
-    // Log in early; every request logs in again by itself when needed.
-    login().catch(() => {})
+    labels.refresh().catch(() => null)
+    login()
+      .then(() => subscribe.loadTemplates())
+      .catch(() => null)
   },
 })

@@ -1,4 +1,6 @@
-const { badge, stepBadge } = require('../../utils/status')
+// A case's status and ladder step as badges, in the county's words.
+const labels = require('../../utils/labels')
+const { statusColor, stepColor } = require('../../utils/status')
 
 Component({
   properties: {
@@ -7,10 +9,19 @@ Component({
   },
   data: { label: '', color: '', stepLabel: '', stepColor: '' },
   observers: {
-    'status, step': function (status, step) {
-      const b = badge(status)
-      const s = stepBadge(step)
-      this.setData({ label: b.label, color: b.color, stepLabel: s ? s.label : '', stepColor: s ? s.color : '' })
+    'status, step': function () {
+      this.paint()
+    },
+  },
+  lifetimes: {
+    attached() {
+      labels.ready().then(() => this.paint())
+    },
+  },
+  methods: {
+    paint() {
+      const { status, step } = this.data
+      this.setData({ label: labels.status(status), color: statusColor(status), stepLabel: labels.step(step), stepColor: stepColor(step) })
     },
   },
 })

@@ -1,20 +1,33 @@
+// A community's public page: who handles what (管理责任清单进小区), its
+// property company with stars and ladder step, and the six disclosures.
 const { request } = require('../../utils/request')
+const labels = require('../../utils/labels')
 const { formatTime } = require('../../utils/status')
 
-const STEP_NAMES = ['无', '约谈整改', '降星', '清退', '黑名单']
-
-Page({
-  data: { community: null, stepName: '' },
-
-  onLoad(query) {
-    request({ url: '/communities/' + query.id }).then((c) => {
-      c.disclosures = c.disclosures.map((d) => Object.assign({}, d, { when: d.updated_at ? formatTime(d.updated_at) : '' }))
-      this.setData({ community: c, stepName: c.property_company ? STEP_NAMES[c.property_company.ladder_step] || '' : '' })
-      wx.setNavigationBarTitle({ title: c.name })
-    })
-  },
-
-  call(e) {
-    wx.makePhoneCall({ phoneNumber: e.currentTarget.dataset.phone })
+Component({
+  data: { community: null, stepName: '', loading: true, error: '' },
+  methods: {
+    onLoad(query) {
+      this.communityId = query.id
+      return this.load()
+    },
+    load() {
+      this.setData({ loading: true, error: '' })
+      return Promise.all([request({ url: '/communities/' + this.communityId, anonymous: true, silent: true }), labels.ready()])
+        .then(
+          ([c]) => {
+            c.disclosures = c.disclosures.map((d) => Object.assign({}, d, { when: d.updated_at ? formatTime(d.updated_at) : '' }))
+            const company = c.property_company
+            this.setData({ community: c, stepName: company ? labels.ladder(company.ladder_step) : '' })
+            wx.setNavigationBarTitle({ title: c.name })
+          },
+          (error) => this.setData({ error: error.message }),
+        )
+        .then(() => this.setData({ loading: false }))
+    },
+    call(e) {
+      const phone = e.currentTarget.dataset.phone
+      if (phone) wx.makePhoneCall({ phoneNumber: phone })
+    },
   },
 })

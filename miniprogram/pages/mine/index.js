@@ -1,36 +1,31 @@
-const { request } = require('../../utils/request')
+// 我的工单: the resident's own cases, newest first, with the running clock.
+const pagedList = require('../../behaviors/paged-list')
+const labels = require('../../utils/labels')
 const { formatTime, remaining } = require('../../utils/status')
 
-Page({
-  data: { items: [], page: 1, total: 0, loading: false },
+function dueText(c, now) {
+  if (c.status === 'dispatched') return labels.deadline('accept') + remaining(c.accept_due_at, now)
+  if (c.status === 'accepted' || c.status === 'reopened') return labels.deadline('resolve') + remaining(c.resolve_due_at, now)
+  return ''
+}
 
-  onShow() {
-    this.load(1)
-  },
-
-  onPullDownRefresh() {
-    this.load(1).then(() => wx.stopPullDownRefresh())
-  },
-
-  onReachBottom() {
-    if (this.data.items.length < this.data.total) this.load(this.data.page + 1)
-  },
-
-  load(page) {
-    this.setData({ loading: true })
-    return request({ url: '/cases/mine?page=' + page })
-      .then((res) => {
-        const now = Date.now()
-        const items = res.items.map((c) => Object.assign({}, c, {
-          createdText: formatTime(c.created_at),
-          dueText: c.status === 'dispatched' ? '签收' + remaining(c.accept_due_at, now) : ['accepted', 'reopened'].indexOf(c.status) >= 0 ? '办结' + remaining(c.resolve_due_at, now) : '',
-        }))
-        this.setData({ items: page === 1 ? items : this.data.items.concat(items), page, total: res.total })
-      })
-      .finally(() => this.setData({ loading: false }))
-  },
-
-  open(e) {
-    wx.navigateTo({ url: '/pages/case/index?id=' + e.currentTarget.dataset.id })
+Component({
+  behaviors: [pagedList],
+  methods: {
+    onShow() {
+      return labels.ready().then(() => this.reload())
+    },
+    listUrl(page) {
+      return '/cases/mine?page=' + page
+    },
+    shapeItem(c) {
+      return Object.assign({}, c, { createdText: formatTime(c.created_at), dueText: dueText(c, Date.now()) })
+    },
+    open(e) {
+      wx.navigateTo({ url: '/pages/case/index?id=' + e.currentTarget.dataset.id })
+    },
+    goReport() {
+      wx.switchTab({ url: '/pages/report/index' })
+    },
   },
 })

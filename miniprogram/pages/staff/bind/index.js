@@ -1,30 +1,42 @@
-const { request } = require('../../../utils/request')
-const { askToSubscribe } = require('../../../utils/report')
+// 工作人员绑定: a one-time code from the administrator makes this WeChat user
+// staff of a department. The bind tap first asks WeChat for the new-case and
+// escalation reminders (a tap is the only moment WeChat allows it).
+const { request, setUser } = require('../../../utils/request')
+const subscribe = require('../../../utils/subscribe')
+const labels = require('../../../utils/labels')
 
-Page({
-  data: { code: '', busy: false },
-
-  onCode(e) {
-    this.setData({ code: e.detail.value.toUpperCase() })
-  },
-
-  bind() {
-    if (this.data.code.replace(/-/g, '').length < 12) {
-      wx.showToast({ title: '请输入 12 位绑定码', icon: 'none' })
-      return
-    }
-    this.setData({ busy: true })
-    request({ url: '/auth/bind-staff', method: 'POST', data: { binding_code: this.data.code } })
-      .then((res) => {
-        wx.setStorageSync('user', res.user)
-        wx.showToast({ title: '绑定成功' })
-        this.subscribe()
-      })
-      .finally(() => this.setData({ busy: false }))
-  },
-
-  // Staff templates: new cases and escalations (a tap is required by WeChat).
-  subscribe() {
-    return askToSubscribe(request, wx, ['new_case', 'escalation'])
+Component({
+  data: { code: '', busy: false, error: '', bound: null, purposes: subscribe.PURPOSES.staff },
+  methods: {
+    onLoad() {
+      subscribe.prefetch()
+    },
+    onCode(e) {
+      this.setData({ code: e.detail.value.toUpperCase(), error: '' })
+    },
+    bind() {
+      if (this.data.busy) return null
+      const code = this.data.code.trim()
+      if (code.replace(/-/g, '').length !== 12) {
+        this.setData({ error: '请输入 12 位绑定码（如 ABCD-EFGH-JKMN）' })
+        return null
+      }
+      const asked = subscribe.ask(subscribe.PURPOSES.staff)
+      this.setData({ busy: true, error: '' })
+      return request({ url: '/auth/bind-staff', method: 'POST', data: { binding_code: code }, silent: true })
+        .then((res) => {
+          setUser(res.user)
+          // The answers count for the staff member now bound.
+          return Promise.all([asked.then(subscribe.record), labels.ready()]).then(() => {
+            const department = res.user.department ? res.user.department.name + ' · ' : ''
+            this.setData({ bound: { text: department + labels.role(res.user.role) } })
+          })
+        })
+        .catch((error) => this.setData({ error: error.message }))
+        .then(() => this.setData({ busy: false }))
+    },
+    goQueue() {
+      wx.redirectTo({ url: '/pages/staff/queue/index' })
+    },
   },
 })

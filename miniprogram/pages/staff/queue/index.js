@@ -1,47 +1,47 @@
-const { request } = require('../../../utils/request')
-const { sortQueue, isOverdue, stepBadge, remaining } = require('../../../utils/status')
+// 部门待办: the department's queue in the server's order (soonest deadline
+// first, ties oldest first), with the reminders left and a top-up button.
+const pagedList = require('../../../behaviors/paged-list')
+const labels = require('../../../utils/labels')
+const subscribe = require('../../../utils/subscribe')
+const { remaining, stepColor } = require('../../../utils/status')
 
 const FILTERS = [
-  { label: '全部待办', query: '' },
-  { label: '已超期', query: 'overdue=true' },
-  { label: '待签收', query: 'status=dispatched' },
-  { label: '办理中', query: 'status=accepted' },
-  { label: '已退回', query: 'status=returned' },
+  { name: '全部待办', query: '' },
+  { name: '已超期', query: 'overdue=true' },
+  { status: 'dispatched', query: 'status=dispatched' },
+  { status: 'accepted', query: 'status=accepted' },
+  { status: 'reopened', query: 'status=reopened' },
 ]
 
-Page({
-  data: { items: [], filters: FILTERS, filter: 0, total: 0 },
-
-  onShow() {
-    this.load()
-  },
-
-  onPullDownRefresh() {
-    this.load().then(() => wx.stopPullDownRefresh())
-  },
-
-  pickFilter(e) {
-    this.setData({ filter: Number(e.detail.value) })
-    this.load()
-  },
-
-  load() {
-    const q = FILTERS[this.data.filter].query
-    return request({ url: '/staff/cases?per_page=100' + (q ? '&' + q : '') }).then((res) => {
-      const now = Date.now()
-      const items = sortQueue(res.items, now).map((c) => {
-        const step = stepBadge(c.escalation_step)
-        return Object.assign({}, c, {
-          late: isOverdue(c, now),
-          dueText: remaining(c.due_at, now),
-          stripe: step ? step.color : isOverdue(c, now) ? '#FA9D3B' : '#07C160',
-        })
+Component({
+  behaviors: [pagedList],
+  data: { filters: [], filter: 0, purposes: subscribe.PURPOSES.staff },
+  methods: {
+    onLoad() {
+      subscribe.prefetch()
+    },
+    onShow() {
+      return labels.ready().then(() => {
+        this.setData({ filters: FILTERS.map((f) => ({ name: f.name || labels.status(f.status) })) })
+        return this.reload()
       })
-      this.setData({ items, total: res.total })
-    })
-  },
-
-  open(e) {
-    wx.navigateTo({ url: '/pages/staff/handle/index?id=' + e.currentTarget.dataset.id })
+    },
+    pickFilter(e) {
+      this.setData({ filter: Number(e.detail.value) })
+      return this.reload()
+    },
+    listUrl(page) {
+      const q = FILTERS[this.data.filter].query
+      return '/staff/cases?page=' + page + (q ? '&' + q : '')
+    },
+    shapeItem(c) {
+      return Object.assign({}, c, {
+        dueText: remaining(c.due_at, Date.now()),
+        stripe: stepColor(c.escalation_step) || (c.overdue ? '#FA9D3B' : '#07C160'),
+      })
+    },
+    open(e) {
+      wx.navigateTo({ url: '/pages/staff/handle/index?id=' + e.currentTarget.dataset.id })
+    },
   },
 })

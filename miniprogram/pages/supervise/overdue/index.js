@@ -1,39 +1,62 @@
+// 超期督办: overdue cases, most overdue first (the server's order), filtered
+// by ladder step, department or township; a row opens the case; the list
+// exports to Excel on the phone.
+const pagedList = require('../../../behaviors/paged-list')
+const labels = require('../../../utils/labels')
+const subscribe = require('../../../utils/subscribe')
 const { request } = require('../../../utils/request')
-const { stepBadge } = require('../../../utils/status')
+const { openExport } = require('../../../utils/exports')
+const { stepColor } = require('../../../utils/status')
 
-const STEPS = [
-  { label: '全部级别', value: '' },
-  { label: '超期', value: 'overdue' },
-  { label: '督办', value: 'supervision' },
-  { label: '挂牌督办', value: 'leader' },
-]
+const STEPS = ['', 'overdue', 'supervision', 'leader']
 
-Page({
-  data: { items: [], total: 0, steps: STEPS, step: 0, departments: ['全部部门'], department: 0, townships: ['全部乡镇'], township: 0 },
-
-  onShow() {
-    this.load()
-  },
-
-  pick(e) {
-    this.setData({ [e.currentTarget.dataset.name]: Number(e.detail.value) })
-    this.load()
-  },
-
-  load() {
-    const params = []
-    if (this.data.step) params.push('step=' + STEPS[this.data.step].value)
-    if (this.data.department) params.push('department=' + encodeURIComponent(this.data.departments[this.data.department]))
-    if (this.data.township) params.push('township=' + encodeURIComponent(this.data.townships[this.data.township]))
-    return request({ url: '/supervision/overdue?per_page=100' + (params.length ? '&' + params.join('&') : '') }).then((res) => {
-      const departments = ['全部部门'].concat([...new Set(res.items.map((i) => i.department))].filter((d) => d && this.data.departments.indexOf(d) < 0))
-      const townships = ['全部乡镇'].concat([...new Set(res.items.map((i) => i.township))].filter((t) => t && this.data.townships.indexOf(t) < 0))
-      this.setData({
-        items: res.items.map((i) => Object.assign({}, i, { stripe: (stepBadge(i.escalation_step) || { color: '#FA9D3B' }).color })),
-        total: res.total,
-        departments: this.data.department ? this.data.departments : departments,
-        townships: this.data.township ? this.data.townships : townships,
+Component({
+  behaviors: [pagedList],
+  data: { purposes: subscribe.PURPOSES.supervisor, steps: [], step: 0, departments: [{ name: '全部部门' }], department: 0, townships: [{ name: '全部乡镇（街道）' }], township: 0 },
+  methods: {
+    onLoad() {
+      subscribe.prefetch()
+      request({ url: '/departments', silent: true }).then((res) => {
+        this.setData({
+          departments: [{ name: '全部部门' }].concat(res.items.filter((d) => d.kind !== 'township')),
+          townships: [{ name: '全部乡镇（街道）' }].concat(res.items.filter((d) => d.kind === 'township')),
+        })
+      }, () => null)
+    },
+    onShow() {
+      return labels.ready().then(() => {
+        this.setData({ steps: STEPS.map((s) => ({ name: s ? labels.step(s) : '全部级别' })) })
+        return this.reload()
       })
-    })
+    },
+    pick(e) {
+      this.setData({ [e.currentTarget.dataset.name]: Number(e.detail.value) })
+      return this.reload()
+    },
+    filterQuery() {
+      const d = this.data
+      const params = []
+      if (d.step) params.push('step=' + STEPS[d.step])
+      if (d.department) params.push('department=' + encodeURIComponent(d.departments[d.department].name))
+      if (d.township) params.push('township=' + encodeURIComponent(d.townships[d.township].name))
+      return params.join('&')
+    },
+    listUrl(page) {
+      const q = this.filterQuery()
+      return '/supervision/overdue?page=' + page + (q ? '&' + q : '')
+    },
+    shapeItem(i) {
+      return Object.assign({}, i, { stripe: stepColor(i.escalation_step) || '#FA9D3B', deadlineName: labels.deadline(i.deadline) })
+    },
+    open(e) {
+      wx.navigateTo({ url: '/pages/supervise/case/index?id=' + e.currentTarget.dataset.id })
+    },
+    openExtensions() {
+      wx.navigateTo({ url: '/pages/supervise/extensions/index' })
+    },
+    exportList() {
+      const q = this.filterQuery()
+      return openExport('/supervision/overdue.xlsx' + (q ? '?' + q : ''))
+    },
   },
 })

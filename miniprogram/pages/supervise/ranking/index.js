@@ -1,4 +1,7 @@
+// 部门排名: departments and townships ranked for a month; the rankings and
+// the statistics export to Excel on the phone.
 const { request } = require('../../../utils/request')
+const { openExport } = require('../../../utils/exports')
 
 function thisMonth(now) {
   const d = now || new Date()
@@ -6,24 +9,51 @@ function thisMonth(now) {
   return d.getFullYear() + '-' + (m < 10 ? '0' + m : m)
 }
 
-Page({
-  data: { period: thisMonth(), tab: 'departments', data: null },
+function pct(v) {
+  return v === null || v === undefined ? '—' : v + '%'
+}
 
-  onShow() {
-    this.load()
-  },
+function shape(row) {
+  return Object.assign({}, row, {
+    scoreText: row.score === null || row.score === undefined ? '—' : row.score,
+    acceptText: pct(row.accepted_on_time_pct),
+    resolveText: pct(row.resolved_on_time_pct),
+    satisfactionText: row.satisfaction === null || row.satisfaction === undefined ? '—' : row.satisfaction,
+  })
+}
 
-  pickMonth(e) {
-    this.setData({ period: e.detail.value })
-    this.load()
-  },
-
-  pickTab(e) {
-    this.setData({ tab: e.currentTarget.dataset.tab })
-  },
-
-  load() {
-    return request({ url: '/supervision/rankings?period=' + this.data.period }).then((data) => this.setData({ data }))
+Component({
+  data: { period: thisMonth(), tab: 'departments', rows: [], data: null, loading: true, error: '' },
+  methods: {
+    onShow() {
+      return this.load()
+    },
+    onPullDownRefresh() {
+      return this.load().then(() => wx.stopPullDownRefresh())
+    },
+    pickMonth(e) {
+      this.setData({ period: e.detail.value })
+      return this.load()
+    },
+    pickTab(e) {
+      const tab = e.currentTarget.dataset.tab
+      this.setData({ tab, rows: this.data.data ? this.data.data[tab].map(shape) : [] })
+    },
+    load() {
+      this.setData({ loading: !this.data.data, error: '' })
+      return request({ url: '/supervision/rankings?period=' + this.data.period, silent: true })
+        .then(
+          (data) => this.setData({ data, rows: data[this.data.tab].map(shape) }),
+          (error) => this.setData({ error: error.message }),
+        )
+        .then(() => this.setData({ loading: false }))
+    },
+    exportRankings() {
+      return openExport('/supervision/rankings.xlsx?period=' + this.data.period)
+    },
+    exportStats() {
+      return openExport('/supervision/stats.xlsx')
+    },
   },
 })
 
