@@ -33,6 +33,8 @@ def _bool(env: dict[str, str], name: str, default: bool = False) -> bool:
 
 @dataclass(frozen=True)
 class Settings:
+    # production (the default) or development; see "Safe by default" in the README.
+    app_env: str
     database_url: str
     secret_key: str
     wechat_appid: str
@@ -61,6 +63,7 @@ class Settings:
         instance = ROOT / "instance"
         secret = env.get("SECRET_KEY", "")
         return cls(
+            app_env=(env.get("APP_ENV") or "production").strip().lower(),
             database_url=env.get("DATABASE_URL") or f"sqlite:///{instance / 'cases.db'}",
             secret_key=secret or secrets.token_hex(32),
             wechat_appid=env.get("WECHAT_APPID") or "wx-sandbox-appid",
@@ -81,6 +84,10 @@ class Settings:
             outbox_interval_seconds=max(1, _int(env, "OUTBOX_INTERVAL_SECONDS", 5)),
             outbox_lease_seconds=max(1, _int(env, "OUTBOX_LEASE_SECONDS", 60)),
         )
+
+    @property
+    def production(self) -> bool:
+        return self.app_env != "development"
 
     def but(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]

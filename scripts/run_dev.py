@@ -28,6 +28,7 @@ def main() -> int:
     env.setdefault("WECOM_CORP_ID", "ww-sandbox-corp")
     env.setdefault("WECOM_SECRET", "sandbox-wecom-secret")
     env.setdefault("WECOM_AGENT_ID", "1000002")
+    env.setdefault("APP_ENV", "development")
     env.setdefault("SECRET_KEY", "dev-only-secret-change-me")
     env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{args.port}")
     flask = [str(BIN / "flask"), "--app", "app"]

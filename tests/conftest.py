@@ -103,6 +103,7 @@ def settings(database_url: str, fake_wechat: FakeWeChat, tmp_path: Path) -> Any:
 
     return Settings.from_env(
         {
+            "APP_ENV": "development",
             "DATABASE_URL": database_url,
             "SECRET_KEY": "test-secret",
             "WECHAT_API_BASE": fake_wechat.base_url,

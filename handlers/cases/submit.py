@@ -13,13 +13,13 @@ from sqlalchemy.orm import Session, selectinload
 from app.models import Case, Community, User
 from handlers.cases.access import own_unused_photos
 from handlers.cases.clocks import start_clocks
+from handlers.cases.content import screen
 from handlers.cases.dispatching import announce, assign, routed_departments
 from handlers.cases.numbering import next_case_number
 from handlers.cases.timeline import record
 from handlers.commands import Command, Id
 from handlers.context import Context
 from handlers.errors import Invalid, NotFound, TooMany
-from handlers.ports import WeChatUnavailable
 from routing import Category, CountyConfig
 from routing.lifecycle import DISPATCHED
 
@@ -49,17 +49,6 @@ def _existing(s: Session, reporter_id: int, key: str | None) -> Case | None:
     if not key:
         return None
     return s.scalar(select(Case).where(Case.reporter_id == reporter_id, Case.idempotency_key == key))
-
-
-def _needs_review(ctx: Context, text: str, openid: str) -> bool:
-    """True when a person must read the text (WeChat was away or unsure)."""
-    try:
-        verdict = ctx.wechat.check_text(text, openid)
-    except WeChatUnavailable:
-        return True
-    if verdict == "risky":
-        raise Invalid("内容含有不当信息，请修改后再提交", "content_risky")
-    return verdict != "pass"
 
 
 def _within_daily_limit(s: Session, reporter_id: int, now: datetime, county: CountyConfig) -> None:
@@ -124,7 +113,7 @@ def submit_case(
     openid, existing = _reporter(ctx, reporter_id, idempotency_key)
     if existing is not None:
         return existing, False
-    needs_review = _needs_review(ctx, f"{cmd.description}\n{cmd.location_text}".strip(), openid)
+    needs_review = screen(ctx, f"{cmd.description}\n{cmd.location_text}".strip(), openid)
     now = ctx.now()
     with ctx.uow() as uow:
         s = uow.session

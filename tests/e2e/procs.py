@@ -38,6 +38,7 @@ def worker_env(settings: Any, config: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "COV_"))}
     env.update(
         {
+            "APP_ENV": "development",
             "DATABASE_URL": settings.database_url,
             "SECRET_KEY": settings.secret_key,
             "WECHAT_API_BASE": settings.wechat_api_base,
