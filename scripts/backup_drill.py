@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.exc import SQLAlchemyError  # noqa: E402
 
 from app import backup as figures  # noqa: E402
 from app.settings import Settings  # noqa: E402
@@ -64,7 +65,10 @@ def _libpq(url: str) -> tuple[str, dict[str, str]]:
 
 
 def _run(command: list[str], env: dict[str, str]) -> None:
-    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    try:
+        done = subprocess.run(command, env=env, capture_output=True, text=True)
+    except FileNotFoundError as exc:
+        raise DrillError(f"{command[0]} not found: install the PostgreSQL client tools") from exc
     if done.returncode != 0:
         raise DrillError(f"{command[0]} failed: {done.stderr.strip() or done.stdout.strip()}")
 
@@ -223,8 +227,14 @@ def drill(url: str, out: Path, target_url: str | None, keep: bool, store: Any) -
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description="备份、恢复与核对演练 (backup, restore, check)")
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("backup", "restore", "check", "drill"):
-        cmd = sub.add_parser(name)
+    helps = {
+        "backup": "导出数据库并记录照片清单和核对数字",
+        "restore": "恢复到一个新库并核对",
+        "check": "核对一个库和照片存储是否与备份一致",
+        "drill": "备份、恢复到临时库、核对、删除临时库",
+    }
+    for name, about in helps.items():
+        cmd = sub.add_parser(name, help=about, description=about)
         if name in ("backup", "drill"):
             cmd.add_argument("--out", type=Path, required=True, help="备份目录")
         if name in ("restore", "check"):
@@ -251,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0 if check(args.source, url, _store()).ok else 1
         else:
             return 0 if drill(url, args.out, args.target_url, args.keep, _store()) else 1
-    except DrillError as exc:
+    except (DrillError, OSError, SQLAlchemyError, sqlite3.Error) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
