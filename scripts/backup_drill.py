@@ -33,6 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError  # noqa: E402
 
 from app import backup as figures  # noqa: E402
 from app.settings import Settings  # noqa: E402
+from handlers.errors import DomainError  # noqa: E402
 
 PG_DUMP, SQLITE_COPY = "database.dump", "database.sqlite3"
 MANIFEST, SUMMARY = "photos-manifest.tsv", "summary.json"
@@ -97,6 +98,8 @@ def _backup_postgres(url: str, out: Path) -> dict[str, Any]:
 
 
 def _backup_sqlite(url: str, out: Path) -> dict[str, Any]:
+    if not _sqlite_path(url).is_file():
+        raise DrillError(f"no database at {_sqlite_path(url)}")
     copy = out / SQLITE_COPY
     copy.unlink(missing_ok=True)
     source = sqlite3.connect(_sqlite_path(url))
@@ -261,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0 if check(args.source, url, _store()).ok else 1
         else:
             return 0 if drill(url, args.out, args.target_url, args.keep, _store()) else 1
-    except (DrillError, OSError, SQLAlchemyError, sqlite3.Error) as exc:
+    except (DrillError, DomainError, OSError, SQLAlchemyError, sqlite3.Error) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

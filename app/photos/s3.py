@@ -7,13 +7,19 @@ uploading the same photo at once write the same bytes."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
+
+from handlers.errors import Unavailable
+
+log = logging.getLogger(__name__)
 
 # What an S3-compatible store answers for a key that is not there.
 _MISSING = {"404", "NoSuchKey", "NotFound"}
@@ -76,51 +82,73 @@ class S3PhotoStorage:
         return self.prefix + key
 
     def exists(self, key: str) -> bool:
-        try:
-            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
-        except ClientError as exc:
-            if _error_code(exc) in _MISSING:
-                return False
-            raise
+        with _reachable():
+            try:
+                self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+            except ClientError as exc:
+                if _error_code(exc) in _MISSING:
+                    return False
+                raise
         return True
 
     def put(self, key: str, data: bytes) -> None:
         if self.exists(key):
             return  # content-addressed: the same key holds the same bytes
-        self.client.put_object(
-            Bucket=self.bucket,
-            Key=self._key(key),
-            Body=data,
-            ContentType="image/jpeg",
-            CacheControl="private, max-age=3600",
-        )
+        with _reachable():
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=self._key(key),
+                Body=data,
+                ContentType="image/jpeg",
+                CacheControl="private, max-age=3600",
+            )
 
     def get(self, key: str) -> bytes | None:
-        try:
-            answer = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
-        except ClientError as exc:
-            if _error_code(exc) in _MISSING:
-                return None
-            raise
-        body = answer["Body"]
-        try:
-            data: bytes = body.read()
-        finally:
-            body.close()
+        with _reachable():
+            try:
+                answer = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+            except ClientError as exc:
+                if _error_code(exc) in _MISSING:
+                    return None
+                raise
+            body = answer["Body"]
+            try:
+                data: bytes = body.read()
+            finally:
+                body.close()
         return data
 
     def delete(self, key: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        with _reachable():
+            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
 
     def keys(self) -> Iterator[str]:
         paginator = self.client.get_paginator("list_objects_v2")
         pages = paginator.paginate(
             Bucket=self.bucket, Prefix=self.prefix, PaginationConfig={"PageSize": self.page_size}
         )
-        for page in pages:
-            for item in page.get("Contents", []):
-                yield item["Key"][len(self.prefix) :]
+        with _reachable():
+            for page in pages:
+                for item in page.get("Contents", []):
+                    yield item["Key"][len(self.prefix) :]
 
 
 def _error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
+
+
+@contextmanager
+def _reachable() -> Iterator[None]:
+    """The store away (network, timeout, a 5xx after botocore's retries) is
+    ``Unavailable``: a 503 the client may retry, not a crash."""
+    try:
+        yield
+    except BotoCoreError as exc:
+        log.warning("photo storage unreachable: %s", exc)
+        raise Unavailable("照片存储暂时不可用，请稍后重试", "photo_storage_unavailable") from exc
+    except ClientError as exc:
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
+        if status < 500:
+            raise
+        log.warning("photo storage answered %s: %s", status, exc)
+        raise Unavailable("照片存储暂时不可用，请稍后重试", "photo_storage_unavailable") from exc

@@ -191,3 +191,25 @@ def test_migrate_to_s3_works_before_the_switch_and_needs_a_bucket(
     failed = no_bucket.test_cli_runner().invoke(args=["photos", "migrate-to-s3"])
     assert failed.exit_code != 0
     assert "S3_BUCKET" in failed.output + str(failed.exception)
+
+
+def test_an_upload_while_the_bucket_is_unreachable_is_a_503_to_retry(
+    settings: Settings, fake_wechat: Any, moto_s3: MotoS3
+) -> None:
+    from app import create_app
+    from handlers.seed import seed_reference
+    from tests.s3fake import free_port
+
+    app = create_app(settings.but(s3_endpoint_url=f"http://127.0.0.1:{free_port()}"))
+    seed_reference(app.extensions["services"].context())
+    client = app.test_client()
+    headers = login(client, "s3-away")
+    answer = client.post(
+        "/api/v1/photos",
+        data={"file": (io.BytesIO(jpeg_bytes()), "photo.jpg")},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 503
+    assert answer.get_json()["error"]["code"] == "photo_storage_unavailable"
+    app.extensions["services"].close()
