@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 
 from handlers.cases.photos import storage_keys
 from tests.e2e.procs import ROOT, worker_env
-from tests.helpers import file_case, login, make_staff, upload_photo
+from tests.helpers import file_case, jpeg_bytes, login, make_staff, upload_photo
 from tests.s3fake import MotoS3
 
 pytestmark = pytest.mark.slow
@@ -52,7 +52,8 @@ def _fill(client: Any, services: Any) -> dict[str, Any]:
     """Three cases: one filed with photos, one accepted, one resolved with evidence."""
     resident = login(client, "drill-resident")
     handler = make_staff(client, services, "综合执法局", "handler", "drill-handler")
-    photos = [upload_photo(client, resident) for _ in range(2)]
+    # Three different photos: the same bytes twice would share one stored object.
+    photos = [upload_photo(client, resident, jpeg_bytes(color=(10, 20 + 60 * i, 30))) for i in range(2)]
     file_case(client, resident, photo_ids=[p["id"] for p in photos])
     accepted = file_case(client, resident, description="楼下有人遛狗不拴绳，已经好几次了")
     resolved = file_case(client, resident, description="草坪上有大型犬没有拴绳乱跑")
@@ -66,7 +67,7 @@ def _fill(client: Any, services: Any) -> dict[str, Any]:
         ).status_code
         == 200
     )
-    evidence = upload_photo(client, handler)
+    evidence = upload_photo(client, handler, jpeg_bytes(color=(200, 20, 30)))
     done = client.post(
         f"/api/v1/staff/cases/{resolved['id']}/resolve",
         json={"note": "已劝导犬主拴绳", "photo_ids": [evidence["id"]]},
