@@ -16,6 +16,8 @@ from handlers.context import Context
 from handlers.ports import MiniProgramAPI, PhotoStore, WeComAPI
 
 if TYPE_CHECKING:
+    from app.photos import LocalPhotoStorage
+    from app.photos.s3 import S3PhotoStorage
     from app.wechat.tokens import TokenStore
     from routing import CountyConfig
 
@@ -43,9 +45,35 @@ class Services:
 
     @cached_property
     def photos(self) -> PhotoStore:
+        """The store ``PHOTO_STORAGE`` names: the local folder or the S3 bucket."""
+        if self.settings.photo_storage == "s3":
+            return self.s3_photos()
+        return self.local_photos()
+
+    def local_photos(self) -> LocalPhotoStorage:
         from app.photos import LocalPhotoStorage
 
         return LocalPhotoStorage(self.settings.photo_dir)
+
+    def s3_photos(self) -> S3PhotoStorage:
+        """The bucket the S3_* settings name, whatever PHOTO_STORAGE says (the
+        move from the local folder writes to it before the switch)."""
+        from app.photos.s3 import S3Location, S3PhotoStorage
+
+        s = self.settings
+        if not s.s3_bucket:
+            raise SystemExit("S3_BUCKET is not set (未设置 S3_BUCKET 存储桶名)")
+        location = S3Location(
+            bucket=s.s3_bucket,
+            prefix=s.s3_prefix,
+            endpoint_url=s.s3_endpoint_url,
+            region=s.aws_region,
+            access_key_id=s.aws_access_key_id,
+            secret_access_key=s.aws_secret_access_key,
+            session_token=s.aws_session_token,
+            addressing_style=s.s3_addressing_style,
+        )
+        return S3PhotoStorage(location)
 
     @cached_property
     def token_storage(self) -> TokenStore:

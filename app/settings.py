@@ -55,6 +55,16 @@ class Settings:
     outbox_interval_seconds: int = 5
     outbox_lease_seconds: int = 60
     token_max_age_seconds: int = 7 * 24 * 3600
+    public_base_url: str = ""
+    photo_storage: str = "local"  # local | s3
+    s3_bucket: str = ""
+    s3_prefix: str = ""
+    s3_endpoint_url: str = ""
+    s3_addressing_style: str = ""  # path | virtual; default path when S3_ENDPOINT_URL is set
+    aws_region: str = ""
+    aws_access_key_id: str = ""
+    aws_secret_access_key: str = ""
+    aws_session_token: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -83,6 +93,16 @@ class Settings:
             clock_offset_seconds=_int(env, "CLOCK_OFFSET_SECONDS", 0),
             outbox_interval_seconds=max(1, _int(env, "OUTBOX_INTERVAL_SECONDS", 5)),
             outbox_lease_seconds=max(1, _int(env, "OUTBOX_LEASE_SECONDS", 60)),
+            public_base_url=env.get("PUBLIC_BASE_URL", "").rstrip("/"),
+            photo_storage=_photo_storage(env),
+            s3_bucket=env.get("S3_BUCKET", "").strip(),
+            s3_prefix=env.get("S3_PREFIX", "").strip(),
+            s3_endpoint_url=env.get("S3_ENDPOINT_URL", "").strip(),
+            s3_addressing_style=_choice(env, "S3_ADDRESSING_STYLE", ("", "path", "virtual")),
+            aws_region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION", ""),
+            aws_access_key_id=env.get("AWS_ACCESS_KEY_ID", ""),
+            aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY", ""),
+            aws_session_token=env.get("AWS_SESSION_TOKEN", ""),
         )
 
     @property
@@ -91,6 +111,21 @@ class Settings:
 
     def but(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _choice(env: dict[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    raw = env.get(name, "").strip().lower()
+    if raw not in allowed:
+        shown = "|".join(a for a in allowed if a)
+        raise SystemExit(f"{name} must be one of {shown}, got {raw!r} ({name} 只能取 {shown})")
+    return raw
+
+
+def _photo_storage(env: dict[str, str]) -> str:
+    storage = _choice(env, "PHOTO_STORAGE", ("", "local", "s3")) or "local"
+    if storage == "s3" and not env.get("S3_BUCKET", "").strip():
+        raise SystemExit("PHOTO_STORAGE=s3 needs S3_BUCKET (照片存到 S3 时必须设置 S3_BUCKET 存储桶名)")
+    return storage
 
 
 def _with_slash(url: str) -> str:

@@ -57,6 +57,10 @@ class SendFailed(Exception):
         return cls("retry", errcode, errmsg)
 
 
+class StorageUnavailable(Exception):
+    """The photo store cannot be reached now; trying again later may work."""
+
+
 class PhotoRejected(Exception):
     """An upload that is not a photo we keep; ``code`` names why."""
 

@@ -18,6 +18,9 @@ from tests.fakewechat import FakeWeChat
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The S3-compatible store (moto's server mode) for the photo-storage tests.
+pytest_plugins = ["tests.s3fake"]
+
 
 def _migrate(url: str) -> None:
     from app.migrate import upgrade

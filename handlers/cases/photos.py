@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from app.models import Case, Photo, User
 from handlers.cases.access import can_view
 from handlers.context import Context
-from handlers.errors import BadRequest, DomainError, Invalid, NotFound, TooLarge, Unsupported
-from handlers.ports import PhotoRejected
+from handlers.errors import BadRequest, DomainError, Invalid, NotFound, TooLarge, Unavailable, Unsupported
+from handlers.ports import PhotoRejected, StorageUnavailable
 
 # What a refused upload is, by the pipeline's verdict.
 REJECTED_AS: dict[str, type[DomainError]] = {
@@ -17,6 +19,14 @@ REJECTED_AS: dict[str, type[DomainError]] = {
     "photo_not_image": Unsupported,
     "photo_empty": BadRequest,
 }
+
+
+@contextmanager
+def _store_reachable() -> Iterator[None]:
+    try:
+        yield
+    except StorageUnavailable as exc:
+        raise Unavailable("照片存储暂时不可用，请稍后重试", "photo_storage_unavailable") from exc
 
 
 def storage_keys(sha256: str) -> tuple[str, str]:
@@ -30,10 +40,11 @@ def upload_photo(ctx: Context, owner_id: int, data: bytes) -> Photo:
     except PhotoRejected as exc:
         raise REJECTED_AS.get(exc.code, Invalid)(exc.message, exc.code) from exc
     display_key, thumb_key = storage_keys(processed.sha256)
-    # The same photo twice is stored once; each upload still gets its own
-    # record so ownership and attachment stay per upload.
-    ctx.photos.put(display_key, processed.display)
-    ctx.photos.put(thumb_key, processed.thumb)
+    with _store_reachable():
+        # The same photo twice is stored once; each upload still gets its own
+        # record so ownership and attachment stay per upload.
+        ctx.photos.put(display_key, processed.display)
+        ctx.photos.put(thumb_key, processed.thumb)
     with ctx.uow() as uow:
         photo = Photo(
             id=secrets.token_urlsafe(16).replace("-", "x").replace("_", "y")[:22],
@@ -64,7 +75,8 @@ def open_photo(ctx: Context, photo_id: str, user: User | None, thumb: bool) -> b
             if case is None or not can_view(uow.session, case, user):
                 raise NotFound("找不到该照片", "photo_not_found")
         key = photo.thumb_key if thumb else photo.display_key
-    data = ctx.photos.get(key)
+    with _store_reachable():
+        data = ctx.photos.get(key)
     if data is None:
         raise NotFound("照片文件已丢失", "photo_missing")
     return data
