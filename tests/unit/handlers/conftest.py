@@ -9,6 +9,7 @@ session and a test costs what its own handlers cost.
 
 from __future__ import annotations
 
+import copy
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -50,12 +51,17 @@ def county() -> CountyConfig:
     return load_config(COUNTY_FILE)
 
 
+@cache
+def _county_file() -> dict[str, Any]:
+    raw = read_yaml(COUNTY_FILE)
+    assert isinstance(raw, dict)
+    return raw
+
+
 def county_with(**sections: Any) -> CountyConfig:
     """The shipped county with some sections of its file replaced, checked
     as ``routing check`` would check them."""
-    raw = read_yaml(COUNTY_FILE)
-    raw.update(sections)
-    return parse_config(raw)
+    return parse_config(copy.deepcopy(_county_file()) | sections)
 
 
 def _context(db: Database, clock: FixedClock) -> Context:

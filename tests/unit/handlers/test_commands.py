@@ -10,21 +10,21 @@ from pydantic import Field
 
 from handlers.cases.handling import ExtensionRequest, Resolve
 from handlers.cases.submit import NewCase
-from handlers.commands import Id, ParamId, ParamInt, Query, build
+from handlers.commands import Id, ParamId, ParamInt, Query, Shape, build
 from handlers.errors import Invalid
 from handlers.supervision.actions import Merge
 
 CASE = {"category": "dog_unleashed", "community_id": 1, "description": "小区里有人遛狗不拴绳"}
 
 
-class Paging(Query):
+class UnitTestCaseQuery(Query):
     """A query as the edges declare them (ids and counts from the URL)."""
 
     case: ParamId = Field(title="工单")
     page: ParamInt = Field(default=1, title="页码")
 
 
-class Body(Query):
+class UnitTestTargetQuery(Query):
     target: Id = Field(title="目标")
 
 
@@ -82,25 +82,46 @@ def test_a_body_that_is_not_an_object_is_refused_as_the_request() -> None:
 
 @pytest.mark.parametrize(("text", "value"), [("12", 12), ("007", 7), (5, 5)])
 def test_ids_from_a_url_are_plain_ascii_digits(text: object, value: int) -> None:
-    assert build(Paging, {"case": text}).case == value
+    assert build(UnitTestCaseQuery, {"case": text}).case == value
 
 
 @pytest.mark.parametrize("text", ["²", "1e3", "-1", "0", "12a", "", " 7 ", "१२", "99999999999"])
 def test_anything_else_in_a_url_is_refused(text: str) -> None:
     with pytest.raises(Invalid) as refused:
-        build(Paging, {"case": text})
+        build(UnitTestCaseQuery, {"case": text})
     assert refused.value.message in {"工单应为正整数", "工单超出允许范围"}
 
 
 def test_unknown_query_parameters_are_ignored_but_body_fields_are_not() -> None:
-    assert build(Paging, {"case": "3", "utm_source": "wechat"}).page == 1
+    assert build(UnitTestCaseQuery, {"case": "3", "utm_source": "wechat"}).page == 1
     with pytest.raises(Invalid):
         build(Merge, {"into": 3, "force": True})
 
 
 def test_an_id_in_a_body_must_be_a_number_not_text() -> None:
-    assert build(Body, {"target": 4}).target == 4
-    assert build(Body, {"target": "4"}).target == 4  # a query reads leniently
+    assert build(UnitTestTargetQuery, {"target": 4}).target == 4
+    assert build(UnitTestTargetQuery, {"target": "4"}).target == 4  # a query reads leniently
     with pytest.raises(Invalid) as refused:
         build(Merge, {"into": "4"})
     assert refused.value.message == "合并到的工单格式不正确"
+
+
+def test_every_shape_has_a_name_of_its_own() -> None:
+    """Field titles are looked up by the shape's class name: two shapes of one
+    name would give one of them the other's words."""
+    import importlib
+    import pkgutil
+
+    import app.api
+    import handlers
+
+    for package in (app.api, handlers):
+        for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            importlib.import_module(module.name)
+
+    def shapes(cls: type[Shape]) -> list[type[Shape]]:
+        return [s for sub in cls.__subclasses__() for s in (sub, *shapes(sub))]
+
+    found = shapes(Shape)
+    assert len(found) > 20
+    assert all(Shape.registry[s.__name__] is s for s in found)
