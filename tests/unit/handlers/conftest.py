@@ -100,10 +100,8 @@ def _template() -> Database:
 
 @cache
 def _shared() -> Database:
-    """The one database every test runs on, refilled from the template."""
-    db = Database("sqlite://", poolclass=StaticPool)
-    Base.metadata.create_all(db.engine)
-    return db
+    """The one database every test runs on, refilled from the template before each."""
+    return Database("sqlite://", poolclass=StaticPool)
 
 
 @dataclass
