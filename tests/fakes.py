@@ -33,8 +33,14 @@ class FakeMiniProgram:
     sent: list[JSONDict] = field(default_factory=list)
     send_failures: list[SendFailed] = field(default_factory=list)
     used_codes: set[str] = field(default_factory=set)
+    # What content security was asked: (content, openid).
+    checked: list[tuple[str, str]] = field(default_factory=list)
+    # Refusals the next logins meet, in order (40226 risky user, 45011 too frequent, ...).
+    login_refusals: list[WeChatRejected] = field(default_factory=list)
 
     def code_to_session(self, code: str) -> WeChatSession:
+        if self.login_refusals:
+            raise self.login_refusals.pop(0)
         if code == "away":
             raise WeChatUnavailable("fake: down")
         if not code.startswith("user-"):
@@ -45,6 +51,7 @@ class FakeMiniProgram:
         return WeChatSession("o-" + code.removeprefix("user-").split(":", 1)[0])
 
     def check_text(self, content: str, openid: str, scene: int = 2) -> str:
+        self.checked.append((content, openid))
         if self.verdict == "away":
             raise WeChatUnavailable("fake: down")
         return self.verdict
