@@ -107,13 +107,13 @@ def _violation_clause(ctx: Context, category_code: str, violation: str | None) -
 
 
 def resolve_case(ctx: Context, case_id: int, user_id: int, cmd: Resolve) -> None:
-    if not cmd.photo_ids:
-        raise Invalid("办结需要至少一张现场照片作为证据", "evidence_required")
     now = ctx.now()
     with ctx.uow() as uow:
         s = uow.session
         user = _staff(s, user_id)
         case, step = take(s, case_id, user, "resolve", ctx.county)
+        if not cmd.photo_ids:
+            raise Invalid("办结需要至少一张现场照片作为证据", "evidence_required")
         clause = _violation_clause(ctx, case.category, cmd.violation)
         own_unused_photos(s, user.id, cmd.photo_ids)
         late = bool(case.resolve_due_at and now > case.resolve_due_at)

@@ -118,6 +118,12 @@ def _prepare(ctx: Context, row_id: int, holder: str) -> Delivery | None:
         row = s.get(Notification, row_id) if renewed.rowcount else None  # type: ignore[attr-defined]
         if row is None:
             return None  # sent already, or re-claimed by another worker after our lease ran out
+        if row.purpose not in ctx.county.subscribe_templates:
+            # Nothing to send it with, ever: failed at once, for supervisors to see.
+            row.status, row.claimed_by, row.claimed_until = FAILED, "", None
+            row.last_error = f"没有用途为 {row.purpose} 的消息模板"
+            uow.commit()
+            return None
         user = s.get(User, row.user_id)
         template_id, data = template_data(row.purpose, row.payload, ctx.county)
         sub = s.scalar(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import Field
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.models import Case, Extension, User
@@ -115,6 +115,8 @@ def merge_case(ctx: Context, case_id: int, user_id: int, into_id: int) -> None:
         )
         record(s, target, "merged", now, by=user, note=f"合并了重复工单 {case.number}", merged=case.number)
         tell_reporter(s, now, case, ctx.county, MERGED, f"已并入工单 {target.number}")
+        # Cases merged into this one follow the survivor too, with their reporters.
+        s.execute(update(Case).where(Case.merged_into_id == case.id).values(merged_into_id=target.id))
         uow.commit()
     ctx.wake_outbox()
 

@@ -104,14 +104,26 @@ class Recipients:
         return users
 
 
+def overdue_text(seconds: float) -> str:
+    """How late, as a person says it: 40 分钟, 5.5 小时, 3 天 2 小时; "" when not late."""
+    if seconds < 60:
+        return ""
+    if seconds < 3600:
+        return f"{int(seconds // 60)} 分钟"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} 小时"
+    days, rest = divmod(int(seconds), 86400)
+    return f"{days} 天 {rest // 3600} 小时" if rest >= 3600 else f"{days} 天"
+
+
 def _fire(
     s: Session, case: Case, due: DueStep, now: datetime, county: CountyConfig, people: Recipients
 ) -> None:
     step = next(x for x in county.escalation if x.name == due.step)
-    overdue_hours = max(0.0, (now - due.deadline_at).total_seconds() / 3600)
+    late = overdue_text((now - due.deadline_at).total_seconds())
     note = f"{step.label}：{DEADLINE_LABEL[due.deadline_kind]}期限 {due.deadline_at.astimezone(county.calendar.tz):%Y-%m-%d %H:%M}"
-    if overdue_hours:
-        note += f"，已超期 {overdue_hours:.1f} 小时"
+    if late:
+        note += f"，已超期 {late}"
     record(
         s,
         case,

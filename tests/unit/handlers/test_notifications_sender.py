@@ -12,6 +12,7 @@ import pytest
 
 from app.models import Notification, Subscription, User
 from handlers.accounts import set_wecom_id
+from handlers.context import Context
 from handlers.notifications import sender
 from handlers.notifications.failures import failed_notifications
 from handlers.notifications.subscriptions import quotas, record_answers
@@ -295,13 +296,32 @@ def test_rows_not_yet_due_wait_and_sent_rows_are_not_sent_again(world: World) ->
     assert len(world.wecom.cards) == 2
 
 
-def test_one_bad_row_does_not_stop_the_others(world: World, caplog: pytest.LogCaptureFixture) -> None:
+def test_a_row_no_template_can_carry_fails_at_once_and_the_others_go(world: World) -> None:
     user = _staff(world, wecom="wecom-staff")
     bad = _row(world, user.id, purpose="no_such_purpose")
     good = _row(world, user.id)
     assert sender.send_due(world.ctx, "w1") == 2
     assert _get(world, good).status == "sent"
-    assert _get(world, bad).status == "pending"
+    assert _get(world, bad).status == "failed" and "no_such_purpose" in _get(world, bad).last_error
+
+
+def test_one_row_that_breaks_does_not_stop_the_others(
+    world: World, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = _staff(world, wecom="wecom-staff")
+    bad = _row(world, user.id)
+    good = _row(world, user.id)
+    real = sender._deliver
+
+    def breaks_once(ctx: Context, d: sender.Delivery) -> sender.Outcome:
+        if d.row_id == bad:
+            raise RuntimeError("boom")
+        return real(ctx, d)
+
+    monkeypatch.setattr(sender, "_deliver", breaks_once)
+    assert sender.send_due(world.ctx, "w1") == 2
+    assert _get(world, good).status == "sent"
+    assert _get(world, bad).status == "pending"  # its lease runs out and it is tried again
     assert f"notification {bad} could not be sent" in caplog.text
 
 

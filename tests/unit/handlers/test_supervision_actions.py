@@ -197,6 +197,22 @@ def test_the_merged_reporter_hears_of_the_surviving_case(world: World, cast: Cas
     assert told == {cast.reporter, other}
 
 
+def test_when_a_survivor_is_merged_again_its_followers_follow_the_new_survivor(
+    world: World, cast: Cast
+) -> None:
+    from handlers.cases.queries import my_cases
+
+    first, second = world.user("first").id, world.user("second").id
+    duplicate = world.file(first).id
+    actions.merge_case(world.ctx, duplicate, cast.office, cast.case_id)  # B into A
+    survivor = world.file(second).id
+    actions.merge_case(world.ctx, cast.case_id, cast.office, survivor)  # A into C
+    assert survivor in {c.id for c in my_cases(world.ctx, first, 1, 20)[0]}
+    world.accept(survivor, cast.primary)
+    told = {n.user_id for n in world.outbox("case_update", survivor)}
+    assert {first, cast.reporter, second} <= told
+
+
 @pytest.mark.parametrize(
     ("target", "kind", "code"),
     [

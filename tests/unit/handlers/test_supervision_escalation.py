@@ -243,3 +243,22 @@ def test_only_cases_whose_time_has_come_are_read(world: World, cast: Cast) -> No
         uow.commit()
     assert sweep(world.ctx) == 0
     assert world.count(Escalation) == 0
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [
+        (1, ""),
+        (59, ""),
+        (60, "1 分钟"),
+        (2400, "40 分钟"),
+        (3600, "1.0 小时"),
+        (5.5 * 3600, "5.5 小时"),
+        (3 * 86400 + 7200, "3 天 2 小时"),
+        (2 * 86400, "2 天"),
+    ],
+)
+def test_how_late_a_step_is_reads_like_a_person_says_it(seconds: float, said: str) -> None:
+    from handlers.supervision.escalation import overdue_text
+
+    assert overdue_text(seconds) == said
