@@ -200,7 +200,7 @@ def bulletin_of(text: str) -> dict[str, Any]:
     c = ctx()
     span = period(data.period, c.county.tz)
     return {
-        "county": c.county.county,
+        "county_name": c.county.county,
         "period": span,
         "data": data.model_dump(by_alias=True),
         "overdue": _overdue_rows(overdue_in_period(c, span)),

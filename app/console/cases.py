@@ -75,7 +75,8 @@ def _case_page(case_id: int, error: str = "", status: int = 200) -> tuple[str, i
         view=view,
         c=view.case,
         photos=[_photo(p) for p in view.photos],
-        timeline=[(e, [_photo(p) for p in e.photos]) for e in view.timeline],
+        # The first event's photos are the case's own, shown above it.
+        timeline=[(e, [_photo(p) for p in e.photos] if i else []) for i, e in enumerate(view.timeline)],
         here=[a for a in view.actions if a in HERE],
         elsewhere=[STEPS[a].verb for a in view.actions if a not in HERE],
         categories=ctx().county.categories.values(),

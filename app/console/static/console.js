@@ -58,6 +58,17 @@
     })
   }
 
+  // Filters travel in the URL (bookmarkable, shareable): leave the empty ones out.
+  function cleanFilters() {
+    document.querySelectorAll('form[method=get]').forEach(function (form) {
+      form.addEventListener('submit', function () {
+        form.querySelectorAll('input, select').forEach(function (field) {
+          if (field.name && !field.value) field.disabled = true
+        })
+      })
+    })
+  }
+
   function shortcuts() {
     var search = document.querySelector('[data-focus-key="/"]')
     document.addEventListener('keydown', function (event) {
@@ -73,6 +84,7 @@
     lightbox()
     charts()
     confirmations()
+    cleanFilters()
     shortcuts()
   })
 })()
