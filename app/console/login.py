@@ -48,7 +48,7 @@ def _base_url() -> str:
 def _qr_svg(code: str) -> Markup:
     """The code's URL as an inline SVG QR code (the mini-program reads /console/l/<CODE>)."""
     qr = segno.make(f"{_base_url()}/console/l/{code}", error="m")
-    return Markup(qr.svg_inline(scale=5, border=2, dark="#111", title="电脑端登录二维码"))  # noqa: S704
+    return Markup(qr.svg_inline(border=2, dark="#111", omitsize=True, title="电脑端登录二维码"))  # noqa: S704
 
 
 def _login_page(code: str, browser_secret: str) -> tuple[str, int]:

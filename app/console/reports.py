@@ -25,14 +25,16 @@ def _month(now: datetime) -> str:
     return now.astimezone(ctx().county.tz).strftime("%Y-%m")
 
 
-def _bars(names: list[str], series: list[tuple[str, list[Any], str]], percent_axis: bool) -> dict[str, Any]:
+def _bars(
+    names: list[str], series: list[tuple[str, list[Any], str]], percent_axis: bool, unit: str = "件"
+) -> dict[str, Any]:
     """An ECharts option: one category per unit, bars of counts, lines of percentages."""
     return {
         "tooltip": {"trigger": "axis"},
         "legend": {"top": 0},
         "grid": {"left": 48, "right": 48, "top": 36, "bottom": 90},
         "xAxis": {"type": "category", "data": names, "axisLabel": {"rotate": 40, "interval": 0}},
-        "yAxis": [{"type": "value", "name": "件", "minInterval": 1}]
+        "yAxis": [{"type": "value", "name": unit, "minInterval": 1}]
         + ([{"type": "value", "name": "%", "max": 100}] if percent_axis else []),
         "series": [
             {"name": name, "type": kind, "data": data, "yAxisIndex": 1 if kind == "line" else 0}
@@ -82,7 +84,7 @@ def stats_xlsx() -> Response:
 
 def _score_chart(rows: list[Any]) -> dict[str, Any]:
     ranked = [r for r in rows if r.score is not None]
-    return _bars([r.name for r in ranked], [("综合得分", [r.score for r in ranked], "bar")], False)
+    return _bars([r.name for r in ranked], [("综合得分", [r.score for r in ranked], "bar")], False, "分")
 
 
 @bp.get("/rankings")
