@@ -17,6 +17,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from app.api import SECURITY_SCHEMES, register_api, validation_error
     from app.api.answers import ErrorOut
     from app.cli import register_cli
+    from app.console import register_console
     from app.services import Services
 
     settings = settings or Settings.from_env()
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["services"] = services = Services(settings)
     _check_county_file(services)
     register_api(app)
+    register_console(app)
     register_cli(app)
     if settings.clock_offset_seconds:
         log.warning(

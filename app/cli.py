@@ -151,8 +151,10 @@ def register_cli(app: Flask) -> None:
         app.cli.add_command(group)
     app.cli.add_command(seed)
     app.cli.add_command(worker)
+    from app.cli_console import console_cli
     from app.cli_photos import photos_cli
     from app.cli_property import property_cli
 
     app.cli.add_command(property_cli)
     app.cli.add_command(photos_cli)
+    app.cli.add_command(console_cli)

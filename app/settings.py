@@ -56,6 +56,8 @@ class Settings:
     outbox_lease_seconds: int = 60
     token_max_age_seconds: int = 7 * 24 * 3600
     public_base_url: str = ""
+    # The PC console logs a browser out after this many minutes without a request.
+    console_idle_minutes: int = 30
     photo_storage: str = "local"  # local | s3
     s3_bucket: str = ""
     s3_prefix: str = ""
@@ -94,6 +96,7 @@ class Settings:
             outbox_interval_seconds=max(1, _int(env, "OUTBOX_INTERVAL_SECONDS", 5)),
             outbox_lease_seconds=max(1, _int(env, "OUTBOX_LEASE_SECONDS", 60)),
             public_base_url=env.get("PUBLIC_BASE_URL", "").rstrip("/"),
+            console_idle_minutes=max(1, _int(env, "CONSOLE_IDLE_MINUTES", 30)),
             photo_storage=_photo_storage(env),
             s3_bucket=env.get("S3_BUCKET", "").strip(),
             s3_prefix=env.get("S3_PREFIX", "").strip(),

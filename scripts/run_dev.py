@@ -62,6 +62,8 @@ def main() -> int:
         f"  WeChat sandbox:   {sandbox} (sent messages: {sandbox}_fake/sent)\n"
         f'  Log in as a test resident: POST /api/v1/auth/wechat-login {{"code": "user-demo:1"}}\n'
         f"  Staff code:       .venv/bin/flask --app app staff invite --department 住建局 --role handler\n"
+        f"  PC console:       http://127.0.0.1:{args.port}/console/login "
+        "(a first admin: .venv/bin/flask --app app console link --user ID; see README)\n"
         "  Ctrl-C stops everything.\n",
         flush=True,
     )

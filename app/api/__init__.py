@@ -37,6 +37,7 @@ def validation_error(exc: ValidationError) -> Response:
 def register_api(app: OpenAPI) -> None:
     from app.api import (
         auth,
+        console,
         photos,
         property,
         reference,
@@ -59,20 +60,12 @@ def register_api(app: OpenAPI) -> None:
         property,
         subscriptions,
         wechat_callback,
+        console,
     ):
         app.register_api(module.bp)
     app.register_error_handler(DomainError, domain_error)
     app.before_request(check_json_body)
-
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> Response:
-        status = exc.code or 500
-        return error(exc.name.lower().replace(" ", "_"), HTTP_MESSAGES.get(status, "请求失败"), status)
-
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception) -> Response:
-        log.exception("unhandled error")
-        return error("internal_error", "系统繁忙，请稍后再试", 500)
+    _register_errors(app)
 
     @app.get("/healthz")
     def healthz() -> Response | tuple[Response, int]:
@@ -88,3 +81,22 @@ def register_api(app: OpenAPI) -> None:
     def docs() -> Response:
         """The browsable API documentation (Swagger UI, served locally)."""
         return redirect("/api/v1/swagger")  # type: ignore[return-value]
+
+
+def _register_errors(app: OpenAPI) -> None:
+    """Every error answers JSON, except on the console's pages, which answer a page."""
+    from app.console import error_page, is_console_request
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response | tuple[str, int]:
+        status = exc.code or 500
+        if is_console_request():
+            return error_page(HTTP_MESSAGES.get(status, "请求失败"), status)
+        return error(exc.name.lower().replace(" ", "_"), HTTP_MESSAGES.get(status, "请求失败"), status)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response | tuple[str, int]:
+        log.exception("unhandled error")
+        if is_console_request():
+            return error_page("系统繁忙，请稍后再试", 500)
+        return error("internal_error", "系统繁忙，请稍后再试", 500)

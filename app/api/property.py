@@ -87,9 +87,14 @@ def _rankings_out(data: Rankings) -> RankingsOut:
     )
 
 
+def rankings_of(text: str) -> RankingsOut:
+    """The rankings of a period (2025-06, 2025-Q2, 2025), as the API answers them."""
+    return _rankings_out(rankings(ctx(), period(text, ctx().county.tz)))
+
+
 def _for(text: str) -> RankingsOut:
     supervisor()
-    return _rankings_out(rankings(ctx(), period(text, ctx().county.tz)))
+    return rankings_of(text)
 
 
 @bp.get("/rankings", responses={200: RankingsOut})
@@ -144,7 +149,11 @@ def _sheets(data: RankingsOut) -> list[Any]:
 @bp.get("/rankings.xlsx", responses={200: XLSX})
 def ranking_xlsx(query: PeriodQuery) -> Response:
     """The rankings as an Excel workbook."""
-    data = _for(query.period)
+    return rankings_export(_for(query.period))
+
+
+def rankings_export(data: RankingsOut) -> Response:
+    """The rankings' workbook (the API's export and the console's)."""
     return xlsx_response(workbook(_sheets(data)), f"评比排名-{data.period}.xlsx")
 
 
@@ -179,34 +188,46 @@ class BulletinPath(Query):
 def bulletin(path: BulletinPath) -> Response:
     """The printable bulletin (通报) of a period, HTML; append .xlsx for the workbook."""
     text = path.period
-    xlsx = text.endswith(".xlsx")
-    data = _for(text.removesuffix(".xlsx"))
+    supervisor()
+    if text.endswith(".xlsx"):
+        return bulletin_export(text.removesuffix(".xlsx"))
+    return Response(render_template("bulletin.html", **bulletin_of(text)), mimetype="text/html")
+
+
+def bulletin_of(text: str) -> dict[str, Any]:
+    """What the bulletin of a period says, for its template (the API's page and the console's)."""
+    data = rankings_of(text)
     c = ctx()
     span = period(data.period, c.county.tz)
-    overdue = _overdue_rows(overdue_in_period(c, span))
-    if xlsx:
-        keys = [
-            "number",
-            "category",
-            "community",
-            "township",
-            "department",
-            "deadline",
-            "escalation_step",
-            "status",
-        ]
-        headers = ["工单编号", "问题类别", "小区", "乡镇(街道)", "主办部门", "期限", "督办级别", "状态"]
-        sheet = ("超期工单", headers, [[o[k] for k in keys] for o in overdue])
-        return xlsx_response(workbook([*_sheets(data), sheet]), f"通报-{data.period}.xlsx")
-    html = render_template(
-        "bulletin.html",
-        county=c.county.county,
-        period=span,
-        data=data.model_dump(by_alias=True),
-        overdue=overdue,
-        generated=c.now().astimezone(c.county.tz).strftime("%Y年%m月%d日 %H:%M"),
-    )
-    return Response(html, mimetype="text/html")
+    return {
+        "county_name": c.county.county,
+        "period": span,
+        "data": data.model_dump(by_alias=True),
+        "overdue": _overdue_rows(overdue_in_period(c, span)),
+        "generated": c.now().astimezone(c.county.tz).strftime("%Y年%m月%d日 %H:%M"),
+        "rankings": data,
+    }
+
+
+BULLETIN_KEYS = [
+    "number",
+    "category",
+    "community",
+    "township",
+    "department",
+    "deadline",
+    "escalation_step",
+    "status",
+]
+BULLETIN_HEADERS = ["工单编号", "问题类别", "小区", "乡镇(街道)", "主办部门", "期限", "督办级别", "状态"]
+
+
+def bulletin_export(text: str) -> Response:
+    """The bulletin as a workbook: the rankings' sheets and the period's overdue cases."""
+    parts = bulletin_of(text)
+    data: RankingsOut = parts["rankings"]
+    sheet = ("超期工单", BULLETIN_HEADERS, [[o[k] for k in BULLETIN_KEYS] for o in parts["overdue"]])
+    return xlsx_response(workbook([*_sheets(data), sheet]), f"通报-{data.period}.xlsx")
 
 
 class ServedCommunityOut(BaseModel):

@@ -49,7 +49,7 @@ class OverdueItem(BaseModel):
     description: str
 
 
-def _overdue_item(row: OverdueRow) -> OverdueItem:
+def overdue_item(row: OverdueRow) -> OverdueItem:
     case, county = row.case, ctx().county
     category = county.categories.get(case.category)
     return OverdueItem(
@@ -77,7 +77,7 @@ def overdue(query: OverdueQuery) -> Response:
     """Overdue cases, most overdue first (filters: department, township, category, step)."""
     supervisor()
     rows, total = overdue_cases(ctx(), query.filter(), query.page, query.per_page)
-    items = [_overdue_item(r) for r in rows]
+    items = [overdue_item(r) for r in rows]
     return answer(Listing[OverdueItem](items=items, page=query.page, per_page=query.per_page, total=total))
 
 
@@ -99,12 +99,17 @@ OVERDUE_HEADERS = [
 def overdue_xlsx(query: OverdueQuery) -> Response:
     """The overdue list as an Excel workbook, one row per case."""
     supervisor()
+    return overdue_export(query)
+
+
+def overdue_export(query: OverdueQuery) -> Response:
+    """The overdue list's workbook (the API's export and the console's)."""
     c = ctx()
     county = c.county
     rows, _total = overdue_cases(c, query.filter(), 1, 100_000)
     lines = []
     for row in rows:
-        item = _overdue_item(row)
+        item = overdue_item(row)
         due = row.case.due_at.astimezone(county.tz).strftime("%Y-%m-%d %H:%M") if row.case.due_at else ""
         lines.append(
             [
@@ -236,6 +241,11 @@ def _stats_rows(units: list[UnitStats]) -> list[list[object]]:
 def stats_xlsx(query: StatsQuery) -> Response:
     """The statistics as an Excel workbook: departments and townships."""
     supervisor()
+    return stats_export(query)
+
+
+def stats_export(query: StatsQuery) -> Response:
+    """The statistics' workbook (the API's export and the console's)."""
     start, end = query.bounds()
     departments, townships = unit_stats(ctx(), start, end)
     data = workbook(

@@ -7,8 +7,10 @@ from pydantic import BaseModel, Field, RootModel
 
 from app.api.answers import CaseRef, Listing, answer, iso
 from app.api.web import Paging, blueprint, caller, ctx, supervisor
+from handlers.cases.handling import Nothing
+from handlers.commands import ParamId, Query
 from handlers.errors import Invalid
-from handlers.notifications.failures import Failure, failed_notifications
+from handlers.notifications.failures import Failure, failed_notifications, retry_notification
 from handlers.notifications.subscriptions import quotas, record_answers, templates_for
 
 bp = blueprint("subscriptions", "/api/v1", "订阅消息")
@@ -86,3 +88,19 @@ def failed(query: Paging) -> Response:
     rows, total = failed_notifications(ctx(), query.page, query.per_page)
     items = [_failure(f) for f in rows]
     return answer(Listing[FailureOut](items=items, page=query.page, per_page=query.per_page, total=total))
+
+
+class NotificationPath(Query):
+    notification_id: ParamId = Field(title="通知")
+
+
+class Retried(BaseModel):
+    id: int
+    status: str
+
+
+@bp.post("/supervision/failed-notifications/<notification_id>/retry", responses={200: Retried})
+def retry(path: NotificationPath, body: Nothing) -> Response:
+    """Send a listed notification again: back to the outbox, due now."""
+    retry_notification(ctx(), path.notification_id, supervisor().id)
+    return answer(Retried(id=path.notification_id, status="pending"))

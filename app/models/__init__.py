@@ -10,6 +10,7 @@ from app.models.cases import (
     Extension,
     Photo,
 )
+from app.models.console import ConsoleLogin, ConsoleLoginFailure, ConsoleSession
 from app.models.outbox import CallbackReceipt, JobLock, Notification, WeChatTokenCache
 from app.models.people import StaffInvite, Subscription, User
 from app.models.places import (
@@ -31,6 +32,9 @@ __all__ = [
     "CaseNumberCounter",
     "Community",
     "CommunityCompany",
+    "ConsoleLogin",
+    "ConsoleLoginFailure",
+    "ConsoleSession",
     "Department",
     "Disclosure",
     "Escalation",

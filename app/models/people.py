@@ -19,6 +19,8 @@ STAFF_ROLES = (HANDLER, HEAD, SUPERVISOR, ADMIN)
 ROLES = (RESIDENT, *STAFF_ROLES)
 # The leading group office's powers: supervisors, and admins above them.
 SUPERVISORS = (SUPERVISOR, ADMIN)
+# Who the PC console serves (residents and plain handlers work in the mini-program).
+CONSOLE_ROLES = (HEAD, SUPERVISOR, ADMIN)
 
 
 class User(Base):

@@ -8,7 +8,7 @@ a refusal into the error a person reads.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.orm import Session
 
 from app.models import Assignment, Case, Photo, User
@@ -49,6 +49,19 @@ def can_view(s: Session, case: Case, user: User) -> bool:
         return True
     merged = s.scalar(select(Case.id).where(Case.merged_into_id == case.id, Case.reporter_id == user.id))
     return merged is not None
+
+
+def visible_cases(user: User) -> ColumnElement[bool]:
+    """``can_view`` as a condition on a list of cases: supervisors and admins
+    see every case, other staff the cases their department is on, a resident
+    their own."""
+    if user.role in SUPERVISORS:
+        return true()
+    own = Case.reporter_id == user.id
+    if user.is_staff and user.department_id is not None:
+        ours = select(Assignment.case_id).where(Assignment.department_id == user.department_id)
+        return or_(own, Case.id.in_(ours))
+    return own
 
 
 def _refused(exc: StepRefused, user: User, county: CountyConfig, role: str | None) -> Exception:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import object_session
 
 from app.models import Case, Escalation
@@ -34,6 +34,11 @@ from routing.lifecycle import (
 
 ACCEPT = "accept"
 RESOLVE = "resolve"
+
+
+def past_deadline(now: datetime) -> ColumnElement[bool]:
+    """Past a deadline that still runs: only cases whose clocks run carry ``due_at``."""
+    return Case.due_at < now
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, aliased
 
 from app.models import Case, CaseEvent, Community, Department
 from app.models.places import TOWNSHIP
+from handlers.cases.clocks import past_deadline
 from handlers.context import Context
 from handlers.errors import Invalid
 from routing.lifecycle import DISPATCHED, HANDLING, MERGED, REJECTED, RETURNED
@@ -52,7 +53,7 @@ def overdue_cases(ctx: Context, f: OverdueFilter, page: int, per_page: int) -> t
         raise Invalid("未知的督办级别", "unknown_step")
     with ctx.uow() as uow:
         s = uow.session
-        where = [Case.due_at < now]
+        where = [past_deadline(now)]
         if f.department:
             where.append(Case.primary_department_id == _department_id(s, f.department))
         if f.category:
