@@ -1,6 +1,6 @@
 """console logins, sessions and wrong-code attempts (the PC console)
 
-Revision ID: 0005
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-28
 
@@ -14,7 +14,7 @@ from alembic import op
 
 import app.db
 
-revision = "0005"
+revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
