@@ -6,11 +6,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Response, jsonify, redirect
+from flask import Response, redirect
 from flask_openapi3 import OpenAPI
 from flask_openapi3.models import SecurityScheme
 from pydantic import ValidationError
-from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
 from app.api.bodies import check_json_body
@@ -37,6 +36,7 @@ def validation_error(exc: ValidationError) -> Response:
 def register_api(app: OpenAPI) -> None:
     from app.api import (
         auth,
+        health,
         photos,
         property,
         reference,
@@ -49,6 +49,7 @@ def register_api(app: OpenAPI) -> None:
     )
 
     for module in (
+        health,
         auth,
         reference,
         resident,
@@ -74,17 +75,7 @@ def register_api(app: OpenAPI) -> None:
         log.exception("unhandled error")
         return error("internal_error", "系统繁忙，请稍后再试", 500)
 
-    @app.get("/healthz")
-    def healthz() -> Response | tuple[Response, int]:
-        try:
-            with app.extensions["services"].db.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except Exception:  # noqa: BLE001 - any failure means "not healthy"
-            log.exception("health check failed")
-            return jsonify({"status": "unavailable"}), 503
-        return jsonify({"status": "ok"})
-
-    @app.get("/api/v1/docs")
+    @app.get("/api/v1/docs", doc_ui=False)
     def docs() -> Response:
         """The browsable API documentation (Swagger UI, served locally)."""
         return redirect("/api/v1/swagger")  # type: ignore[return-value]
