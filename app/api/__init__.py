@@ -6,12 +6,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Response, redirect
+from flask import Response, redirect, request
 from flask_openapi3 import OpenAPI
 from flask_openapi3.models import SecurityScheme
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from app import open311
 from app.api.bodies import check_json_body
 from app.api.errors import HTTP_MESSAGES, domain_error, error
 from handlers.commands import invalid
@@ -62,17 +63,22 @@ def register_api(app: OpenAPI) -> None:
         wechat_callback,
     ):
         app.register_api(module.bp)
+    app.register_blueprint(open311.bp)
     app.register_error_handler(DomainError, domain_error)
     app.before_request(check_json_body)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
+        if request.path.startswith(open311.PREFIX):
+            return open311.http_error(exc)
         status = exc.code or 500
         return error(exc.name.lower().replace(" ", "_"), HTTP_MESSAGES.get(status, "请求失败"), status)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         log.exception("unhandled error")
+        if request.path.startswith(open311.PREFIX):
+            return open311.unexpected()
         return error("internal_error", "系统繁忙，请稍后再试", 500)
 
     @app.get("/api/v1/docs", doc_ui=False)

@@ -10,6 +10,7 @@ from app.models.cases import (
     Extension,
     Photo,
 )
+from app.models.open311 import Open311Filing, Open311Key
 from app.models.outbox import CallbackReceipt, JobLock, Notification, WeChatTokenCache
 from app.models.people import StaffInvite, Subscription, User
 from app.models.places import (
@@ -38,6 +39,8 @@ __all__ = [
     "JobLock",
     "LadderRecord",
     "Notification",
+    "Open311Filing",
+    "Open311Key",
     "Photo",
     "PropertyCompany",
     "StaffInvite",
