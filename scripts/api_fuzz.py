@@ -8,7 +8,7 @@ operation once with each token: a bounded number of examples per operation,
 checks ``not_a_server_error``, ``status_code_conformance`` and
 ``response_schema_conformance``. Exit status is schemathesis' own (0 = clean).
 
-    .venv/bin/python scripts/api_fuzz.py [--examples 20] [--seed 1]
+    .venv/bin/python scripts/api_fuzz.py [--examples 40] [--seed 1]
 """
 
 from __future__ import annotations
@@ -231,7 +231,7 @@ def _schemathesis(base: str, token: str, config: Path, args: argparse.Namespace)
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--examples", type=int, default=20, help="examples per operation and phase")
+    parser.add_argument("--examples", type=int, default=40, help="examples per operation and phase")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
 

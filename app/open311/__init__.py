@@ -12,12 +12,12 @@ import re
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 from werkzeug.exceptions import HTTPException
 
+from app.api.web import ctx
 from app.open311.documents import document
 from app.open311.forms import Problems, request_filter, service_request
-from handlers.context import Context
 from handlers.errors import DomainError, Forbidden, NotFound, Unauthorized
 from handlers.open311 import (
     PublicRequest,
@@ -54,10 +54,6 @@ ENGLISH = {
 }
 
 
-def _ctx() -> Context:
-    return current_app.extensions["services"].context()  # type: ignore[no-any-return]
-
-
 def _fmt() -> str:
     fmt = (request.view_args or {}).get("fmt")
     return fmt if fmt in ("xml", "json") else ("json" if request.path.endswith(".json") else "xml")
@@ -92,7 +88,7 @@ def unexpected() -> Response:
 
 def _w3(when: datetime | None) -> str | None:
     """ISO 8601 with the county's offset, to the second (the spec's w3 format)."""
-    return when.astimezone(_ctx().county.tz).replace(microsecond=0).isoformat() if when else None
+    return when.astimezone(ctx().county.tz).replace(microsecond=0).isoformat() if when else None
 
 
 def _request(r: PublicRequest) -> dict[str, Any]:
@@ -130,7 +126,7 @@ def service_list(fmt: str) -> Response:
             "keywords": s.keywords,
             "group": s.group,
         }
-        for s in services(_ctx())
+        for s in services(ctx())
     ]
     return document(fmt, "services", body)
 
@@ -138,7 +134,7 @@ def service_list(fmt: str) -> Response:
 @bp.get(f"/services/<code>.{FMT}")
 def definition(code: str, fmt: str) -> Response:
     """A service's one attribute: the community, chosen from the list."""
-    service, communities = service_definition(_ctx(), code)
+    service, communities = service_definition(ctx(), code)
     attribute = {
         "variable": True,
         "code": "community",
@@ -161,7 +157,7 @@ def create(fmt: str) -> Response:
     if not api_key:
         raise Forbidden("请提供 API 密钥", "open311_bad_key")
     cmd, media_url = service_request(request.form.to_dict())
-    filed = file_request(_ctx(), api_key, cmd, media_url)
+    filed = file_request(ctx(), api_key, cmd, media_url)
     body = [{"service_request_id": str(filed.id), "service_notice": filed.service_notice, "account_id": None}]
     return document(fmt, "service_requests", body, 201)
 
@@ -169,7 +165,7 @@ def create(fmt: str) -> Response:
 @bp.get(f"/requests.{FMT}")
 def search(fmt: str) -> Response:
     """Requests, newest first (filters: service_request_id, service_code, start_date, end_date, status)."""
-    c = _ctx()
+    c = ctx()
     found = requests_matching(c, request_filter(request.args.to_dict(), c.county.tz))
     return document(fmt, "service_requests", [_request(r) for r in found])
 
@@ -179,4 +175,4 @@ def one(service_request_id: str, fmt: str) -> Response:
     """One request."""
     if not ID.fullmatch(service_request_id) or int(service_request_id) >= 2**31:
         raise NotFound("找不到该工单", "case_not_found")
-    return document(fmt, "service_requests", [_request(request_by_id(_ctx(), int(service_request_id)))])
+    return document(fmt, "service_requests", [_request(request_by_id(ctx(), int(service_request_id)))])
