@@ -226,7 +226,8 @@ def _schemathesis(base: str, token: str, config: Path, args: argparse.Namespace)
         "too_slow,filter_too_much",
         "--no-color",
     ]
-    return subprocess.run(command, cwd=ROOT, check=False).returncode
+    # Run in the scratch folder: schemathesis leaves its cache where it runs.
+    return subprocess.run(command, cwd=config.parent, check=False).returncode
 
 
 def main() -> int:

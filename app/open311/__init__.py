@@ -7,8 +7,6 @@ document of /api/v1: this API is described by the GeoReport v2 spec."""
 
 from __future__ import annotations
 
-import logging
-import re
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +15,7 @@ from werkzeug.exceptions import HTTPException
 
 from app.api.web import ctx
 from app.open311.documents import document
-from app.open311.forms import Problems, request_filter, service_request
+from app.open311.forms import Problems, request_filter, request_id, service_request
 from handlers.errors import DomainError, Forbidden, NotFound, Unauthorized
 from handlers.open311 import (
     PublicRequest,
@@ -28,10 +26,8 @@ from handlers.open311 import (
     services,
 )
 
-log = logging.getLogger(__name__)
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 FMT = "<any(xml, json):fmt>"
-ID = re.compile(r"[0-9]{1,10}")
 PREFIX = "/open311/"
 
 # What a domain error says to a GeoReport client, with the spec's status:
@@ -173,6 +169,7 @@ def search(fmt: str) -> Response:
 @bp.get(f"/requests/<service_request_id>.{FMT}")
 def one(service_request_id: str, fmt: str) -> Response:
     """One request."""
-    if not ID.fullmatch(service_request_id) or int(service_request_id) >= 2**31:
+    case_id = request_id(service_request_id)
+    if case_id is None:
         raise NotFound("找不到该工单", "case_not_found")
-    return document(fmt, "service_requests", [_request(request_by_id(ctx(), int(service_request_id)))])
+    return document(fmt, "service_requests", [_request(request_by_id(ctx(), case_id))])

@@ -110,6 +110,11 @@ def _when(name: str, text: str, tz: ZoneInfo) -> datetime:
     return when
 
 
+def request_id(text: str) -> int | None:
+    """A service_request_id: ASCII digits within the ids' range, else None."""
+    return int(text) if _IDS.fullmatch(text) and int(text) < 2**31 else None
+
+
 def _list(text: str | None) -> list[str] | None:
     return [part.strip() for part in text.split(",") if part.strip()] if text else None
 
@@ -119,13 +124,14 @@ def request_filter(args: dict[str, str], tz: ZoneInfo) -> RequestFilter:
     end_date, status (each but the dates may be a comma-separated list)."""
     args = _given(args)
     ids = _list(args.get("service_request_id"))
-    if ids is not None and not all(_IDS.fullmatch(i) and int(i) < 2**31 for i in ids):
+    numbers = [request_id(i) for i in ids or []]
+    if None in numbers:
         raise Problems(400, ["service_request_id: a comma-separated list of request ids"])
     statuses = _list(args.get("status"))
     if statuses is not None and not set(statuses) <= {"open", "closed"}:
         raise Problems(400, ["status: open, closed, or both separated by a comma"])
     return RequestFilter(
-        ids=[int(i) for i in ids] if ids is not None else None,
+        ids=[n for n in numbers if n is not None] if ids is not None else None,
         service_codes=_list(args.get("service_code")),
         start=_when("start_date", args["start_date"], tz) if "start_date" in args else None,
         end=_when("end_date", args["end_date"], tz) if "end_date" in args else None,
