@@ -9,6 +9,12 @@ from flask import Flask
 from app.settings import Settings
 
 log = logging.getLogger("app")
+API_DESCRIPTION = (
+    "小程序（居民、部门工作人员、督办人员）使用的接口。先用 POST /api/v1/auth/wechat-login "
+    '换取 token，再点 Authorize 填入。出错时一律返回 {"error": {"code", "message"}}。'
+    "其他系统（热线、网格平台）请用 Open311 GeoReport v2 接口 /open311/v2/，"
+    "密钥由管理员用 flask --app app open311 key --name 名称 生成。"
+)
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -23,7 +29,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     app = OpenAPI(
         __name__,
-        info=Info(title="小区问题随手拍 API", version="1"),
+        info=Info(title="小区问题随手拍 API", version="1", description=API_DESCRIPTION),
         security_schemes=SECURITY_SCHEMES,
         doc_prefix="/api/v1",
         doc_url="/openapi.json",

@@ -12,6 +12,7 @@ from flask.cli import AppGroup, with_appcontext
 db_cli = AppGroup("db", help="数据库迁移 (Alembic).")
 routing_cli = AppGroup("routing", help="责任清单 (routing table) 检查.")
 staff_cli = AppGroup("staff", help="工作人员邀请与撤销.")
+open311_cli = AppGroup("open311", help="Open311 GeoReport v2 API 密钥.")
 
 
 def _services() -> Any:
@@ -136,6 +137,22 @@ def staff_wecom(user_id: int, wecom_id: str) -> None:
     click.echo(f"user {user_id} -> WeCom {wecom_id}")
 
 
+@open311_cli.command("key")
+@click.option("--name", required=True, help="使用该密钥的系统或单位名称")
+def open311_key(name: str) -> None:
+    """Print a new Open311 API key on the last line (shown only this once)."""
+    from handlers.errors import DomainError
+    from handlers.open311 import new_key
+
+    try:
+        key = new_key(_services().context(), name)
+    except DomainError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
+    click.echo(f"Open311 API key for {name} (keep it; only its hash is stored):")
+    click.echo(key)
+
+
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Run each job once and exit.")
 @with_appcontext
@@ -147,7 +164,7 @@ def worker(once: bool) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    for group in (db_cli, routing_cli, staff_cli):
+    for group in (db_cli, routing_cli, staff_cli, open311_cli):
         app.cli.add_command(group)
     app.cli.add_command(seed)
     app.cli.add_command(worker)

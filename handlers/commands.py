@@ -31,8 +31,9 @@ def _ascii_digits(value: object) -> object:
 
 # An id in a JSON body: a number 1 .. 2^31-1 (text is refused).
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
-# An id in a path or a query: ASCII digits, 1 .. 2^31-1.
-ParamId = Annotated[int, BeforeValidator(_ascii_digits), Field(ge=1, le=2**31 - 1)]
+# An id in a path or a query: ASCII digits, 1 .. 2^31-1. The range comes
+# before the digits check so the published schema carries it as min/max.
+ParamId = Annotated[int, Field(ge=1, le=2**31 - 1), BeforeValidator(_ascii_digits)]
 # A count in a query: ASCII digits.
 ParamInt = Annotated[int, BeforeValidator(_ascii_digits)]
 

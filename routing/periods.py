@@ -10,8 +10,12 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 FIRST_YEAR, LAST_YEAR = 2000, 2100
-_PERIOD = re.compile(r"([0-9]{4})(?:-(0[1-9]|1[0-2])|-Q([1-4]))?")
-_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+# The shapes, also published as the API's patterns: ASCII digits, years 2000–2100.
+_YEAR = r"(20[0-9]{2}|2100)"
+PERIOD_PATTERN = _YEAR + r"(?:-(0[1-9]|1[0-2])|-Q([1-4]))?"
+DATE_PATTERN = _YEAR + r"-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+_PERIOD = re.compile(PERIOD_PATTERN)
+_DATE = re.compile(DATE_PATTERN)
 
 
 @dataclass(frozen=True)

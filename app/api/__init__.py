@@ -6,13 +6,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Response, jsonify, redirect
+from flask import Response, redirect, request
 from flask_openapi3 import OpenAPI
 from flask_openapi3.models import SecurityScheme
 from pydantic import ValidationError
-from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
+from app import open311
 from app.api.bodies import check_json_body
 from app.api.errors import HTTP_MESSAGES, domain_error, error
 from handlers.commands import invalid
@@ -38,6 +38,7 @@ def register_api(app: OpenAPI) -> None:
     from app.api import (
         auth,
         console,
+        health,
         photos,
         property,
         reference,
@@ -50,6 +51,7 @@ def register_api(app: OpenAPI) -> None:
     )
 
     for module in (
+        health,
         auth,
         reference,
         resident,
@@ -63,33 +65,27 @@ def register_api(app: OpenAPI) -> None:
         console,
     ):
         app.register_api(module.bp)
+    app.register_blueprint(open311.bp)
     app.register_error_handler(DomainError, domain_error)
     app.before_request(check_json_body)
     _register_errors(app)
 
-    @app.get("/healthz")
-    def healthz() -> Response | tuple[Response, int]:
-        try:
-            with app.extensions["services"].db.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except Exception:  # noqa: BLE001 - any failure means "not healthy"
-            log.exception("health check failed")
-            return jsonify({"status": "unavailable"}), 503
-        return jsonify({"status": "ok"})
-
-    @app.get("/api/v1/docs")
+    @app.get("/api/v1/docs", doc_ui=False)
     def docs() -> Response:
         """The browsable API documentation (Swagger UI, served locally)."""
         return redirect("/api/v1/swagger")  # type: ignore[return-value]
 
 
 def _register_errors(app: OpenAPI) -> None:
-    """Every error answers JSON, except on the console's pages, which answer a page."""
+    """Every error answers JSON, except the console's pages (an HTML page) and
+    Open311 (GeoReport's error list)."""
     from app.console import error_page, is_console_request
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response | tuple[str, int]:
         status = exc.code or 500
+        if request.path.startswith(open311.PREFIX):
+            return open311.http_error(exc)
         if is_console_request():
             return error_page(HTTP_MESSAGES.get(status, "请求失败"), status)
         return error(exc.name.lower().replace(" ", "_"), HTTP_MESSAGES.get(status, "请求失败"), status)
@@ -97,6 +93,8 @@ def _register_errors(app: OpenAPI) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response | tuple[str, int]:
         log.exception("unhandled error")
+        if request.path.startswith(open311.PREFIX):
+            return open311.unexpected()
         if is_console_request():
             return error_page("系统繁忙，请稍后再试", 500)
         return error("internal_error", "系统繁忙，请稍后再试", 500)

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from app.api.answers import UserOut, answer, user_out
 from app.api.security import issue_token
-from app.api.web import blueprint, caller, ctx
+from app.api.web import blueprint, caller, ctx, errors
 from handlers.accounts import bind_staff, login_with_wechat
 from handlers.commands import Command
 
@@ -31,15 +31,15 @@ class BindOut(BaseModel):
     user: UserOut
 
 
-@bp.post("/wechat-login", responses={200: LoginOut}, security=[])
+@bp.post("/wechat-login", responses={200: LoginOut} | errors(403, 429), security=[])
 def wechat_login(body: LoginBody) -> Response:
-    """Exchange a wx.login code for a bearer token."""
+    """用 wx.login 的 code 登录，换取 bearer token"""
     user = login_with_wechat(ctx(), body.code)
     return answer(LoginOut(token=issue_token(user.id), user=user_out(user)))
 
 
-@bp.post("/bind-staff", responses={200: BindOut})
+@bp.post("/bind-staff", responses={200: BindOut} | errors(404, 409, 410))
 def bind(body: BindBody) -> Response:
-    """Become staff of a department with a one-time code."""
+    """用一次性绑定码成为部门工作人员"""
     user = bind_staff(ctx(), caller().id, body.binding_code)
     return answer(BindOut(user=user_out(user)))

@@ -8,7 +8,7 @@ from flask import Response
 from pydantic import BaseModel, Field
 
 from app.api.answers import answer
-from app.api.web import blueprint, caller, ctx
+from app.api.web import blueprint, caller, ctx, errors
 from handlers.cases.handling import Nothing
 from handlers.commands import Query
 from handlers.console.logins import confirm_login
@@ -30,10 +30,10 @@ class Confirmed(BaseModel):
     status: Literal["confirmed"]
 
 
-@bp.post("/logins/<code>/confirm", responses={200: Confirmed})
+@bp.post("/logins/<code>/confirm", responses={200: Confirmed} | errors(403, 404, 429))
 def confirm(path: LoginCode, body: Nothing) -> Response:
-    """The caller (a department head, supervisor or admin) confirms the code a PC
-    shows: that PC is logged in as them. 404: unknown or expired; 403: a role the
-    console does not serve; 429: too many wrong codes."""
+    """在小程序中确认电脑端登录码：该电脑即以调用者身份登录（部门负责人、督办人员、管理员）
+
+    404：登录码不存在或已过期；403：该身份不能登录电脑端；429：错误次数过多。"""
     confirm_login(ctx(), caller().id, path.code)
     return answer(Confirmed(status="confirmed"))

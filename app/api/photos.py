@@ -8,7 +8,7 @@ from pydantic import Field
 
 from app.api.answers import UploadedPhotoOut, answer, photo_out
 from app.api.photo_links import signature_ok
-from app.api.web import blueprint, caller, ctx
+from app.api.web import BEARER, blueprint, caller, ctx, errors
 from handlers.cases.photos import open_photo, upload_photo
 from handlers.commands import Query
 from handlers.errors import BadRequest, NotFound, TooLarge, Unsupported
@@ -50,7 +50,7 @@ def _one_file() -> bytes:
 
 @bp.post("", responses={201: UploadedPhotoOut})
 def upload(form: Upload) -> Response:
-    """Upload one photo (multipart field `file`)."""
+    """上传一张照片（multipart/form-data，字段名 file）"""
     user = caller()
     photo = upload_photo(ctx(), user.id, _one_file())
     return answer(UploadedPhotoOut(**photo_out(photo).model_dump(), sha256=photo.sha256), 201)
@@ -78,13 +78,17 @@ def _serve(photo_id: str, variant: str, link: Signature) -> Response:
     return response
 
 
-@bp.get("/<photo_id>", responses={200: JPEG})
+# A signed link opens without a token; without one, the bearer token of a party to its case.
+SIGNED_OR_BEARER = [{}, *BEARER]
+
+
+@bp.get("/<photo_id>", responses={200: JPEG} | errors(404), security=SIGNED_OR_BEARER)
 def display(path: PhotoPath, query: Signature) -> Response:
-    """The display copy of a photo: a signed link, or the bearer token of a party to its case."""
+    """照片（展示尺寸）：签名链接直接打开，或工单当事人带 bearer token 打开"""
     return _serve(path.photo_id, "display", query)
 
 
-@bp.get("/<photo_id>/thumb", responses={200: JPEG})
+@bp.get("/<photo_id>/thumb", responses={200: JPEG} | errors(404), security=SIGNED_OR_BEARER)
 def thumb(path: PhotoPath, query: Signature) -> Response:
-    """The thumbnail of a photo."""
+    """照片缩略图（打开方式同上）"""
     return _serve(path.photo_id, "thumb", query)

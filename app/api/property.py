@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from app.api.answers import answer, iso
 from app.api.reports import UnitStatsOut, unit_out
-from app.api.web import blueprint, ctx, supervisor
+from app.api.web import blueprint, ctx, errors, supervisor
 from app.xlsx import XLSX, workbook, xlsx_response
 from handlers.commands import Query
 from handlers.property.companies import CompanyView, company_overview
@@ -21,13 +21,20 @@ from handlers.supervision.rankings import (
     period,
     rankings,
 )
+from routing.periods import PERIOD_PATTERN
 
 bp = blueprint("property", "/api/v1/supervision", "评比与物业")
 HTML = {"description": "可打印的 HTML 通报", "content": {"text/html": {"schema": {"type": "string"}}}}
 
 
 class PeriodQuery(Query):
-    period: str = Field(min_length=4, max_length=7, title="统计周期", description="2025-06、2025-Q2 或 2025")
+    period: str = Field(
+        min_length=4,
+        max_length=7,
+        pattern=f"^{PERIOD_PATTERN}$",
+        title="统计周期",
+        description="2025-06、2025-Q2 或 2025（2000 至 2100 年）",
+    )
 
 
 class RankedUnitOut(UnitStatsOut):
@@ -97,9 +104,9 @@ def _for(text: str) -> RankingsOut:
     return rankings_of(text)
 
 
-@bp.get("/rankings", responses={200: RankingsOut})
+@bp.get("/rankings", responses={200: RankingsOut} | errors(403))
 def ranking(query: PeriodQuery) -> Response:
-    """Departments, townships and property companies ranked for a period."""
+    """某一周期内部门、乡镇和物业企业的评比排名"""
     return answer(_for(query.period))
 
 
@@ -146,9 +153,9 @@ def _sheets(data: RankingsOut) -> list[Any]:
     ]
 
 
-@bp.get("/rankings.xlsx", responses={200: XLSX})
+@bp.get("/rankings.xlsx", responses={200: XLSX} | errors(403))
 def ranking_xlsx(query: PeriodQuery) -> Response:
-    """The rankings as an Excel workbook."""
+    """导出评比排名 Excel"""
     return rankings_export(_for(query.period))
 
 
@@ -180,13 +187,17 @@ def _overdue_rows(rows: list[OverdueInPeriod]) -> list[dict[str, str]]:
 
 class BulletinPath(Query):
     period: str = Field(
-        min_length=4, max_length=12, title="统计周期", description="2025-06、2025-Q2、2025；加 .xlsx 得工作簿"
+        min_length=4,
+        max_length=12,
+        pattern=rf"^{PERIOD_PATTERN}(\.xlsx)?$",
+        title="统计周期",
+        description="2025-06、2025-Q2、2025；加 .xlsx 得工作簿",
     )
 
 
-@bp.get("/bulletins/<period>", responses={200: HTML})
+@bp.get("/bulletins/<period>", responses={200: HTML} | errors(403))
 def bulletin(path: BulletinPath) -> Response:
-    """The printable bulletin (通报) of a period, HTML; append .xlsx for the workbook."""
+    """某一周期的可打印通报（HTML）；周期后加 .xlsx 得 Excel 工作簿"""
     text = path.period
     supervisor()
     if text.endswith(".xlsx"):
@@ -307,9 +318,9 @@ class CompaniesOut(BaseModel):
     total: int
 
 
-@bp.get("/property-companies", responses={200: CompaniesOut})
+@bp.get("/property-companies", responses={200: CompaniesOut} | errors(403))
 def property_companies() -> Response:
-    """Each company: communities, confirmed violations in the window, ladder step, star ratings."""
+    """各物业企业：服务的小区、查实的违规、“九不准”处置档次、星级"""
     supervisor()
     items = [_company(v) for v in company_overview(ctx())]
     return answer(CompaniesOut(items=items, page=1, per_page=len(items), total=len(items)))

@@ -9,7 +9,7 @@ from flask import Response
 from pydantic import BaseModel, Field
 
 from app.api.answers import Listing, answer, iso
-from app.api.web import blueprint, ctx
+from app.api.web import blueprint, ctx, errors
 from handlers.commands import ParamId, Query
 from handlers.places.communities import CommunityPage, all_units, community_page, search_communities
 
@@ -30,7 +30,7 @@ class CategoryOut(BaseModel):
 
 @bp.get("/categories", responses={200: Listing[CategoryOut]})
 def categories() -> Response:
-    """Every category a resident can pick, with its route and clocks."""
+    """居民可选的问题类别，含责任清单条目和办理时限"""
     items = []
     for c in ctx().county.categories.values():
         item = CategoryOut(
@@ -76,7 +76,7 @@ class CommunityItem(BaseModel):
 
 @bp.get("/communities", responses={200: Listing[CommunityItem]})
 def communities(query: CommunitySearch) -> Response:
-    """Communities, optionally filtered by ?q= (part of the name)."""
+    """小区列表，可用 ?q= 按名称查找"""
     rows = search_communities(ctx(), query.q)
     return _everything(
         [
@@ -168,9 +168,9 @@ def _community_out(page: CommunityPage) -> CommunityOut:
     )
 
 
-@bp.get("/communities/<community_id>", responses={200: CommunityOut})
+@bp.get("/communities/<community_id>", responses={200: CommunityOut} | errors(404))
 def community(path: CommunityPath) -> Response:
-    """A community's page: who handles what (管理责任清单进小区) and the six disclosures."""
+    """小区主页：管理责任清单进小区（什么问题找谁）、物业企业和“六个公开”"""
     return answer(_community_out(community_page(ctx(), path.community_id)))
 
 
@@ -185,7 +185,7 @@ class LabelsOut(BaseModel):
 
 @bp.get("/labels", responses={200: LabelsOut})
 def labels() -> Response:
-    """Every word a county can rename, from its configuration: show these, never copies."""
+    """县里可改名的用语（状态、事件、角色等），界面应显示这些而不是自带的副本"""
     county = ctx().county
     words = county.labels
     return answer(
@@ -209,5 +209,5 @@ class UnitOut(BaseModel):
 
 @bp.get("/departments", responses={200: Listing[UnitOut]})
 def departments() -> Response:
-    """Departments and townships by name (for referral and filters)."""
+    """部门和乡镇(街道)名称（用于移交和筛选）"""
     return _everything([UnitOut(id=d.id, name=d.name, kind=d.kind) for d in all_units(ctx())])

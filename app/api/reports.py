@@ -8,17 +8,17 @@ from flask import Response
 from pydantic import BaseModel, Field
 
 from app.api.answers import Listing, answer, iso
-from app.api.web import Paging, blueprint, ctx, supervisor
+from app.api.web import Paging, blueprint, ctx, errors, supervisor
 from app.xlsx import XLSX, workbook, xlsx_response
 from handlers.commands import Query
 from handlers.errors import Invalid
 from handlers.supervision.reports import OverdueFilter, OverdueRow, UnitStats, overdue_cases, unit_stats
-from routing.periods import date_range, parse_day
+from routing.periods import DATE_PATTERN, date_range, parse_day
 
 bp = blueprint("reports", "/api/v1/supervision", "督办")
 
 
-class OverdueQuery(Paging):
+class OverdueFilters(Query):
     department: str | None = Field(default=None, max_length=64, title="主办部门")
     township: str | None = Field(default=None, max_length=64, title="乡镇(街道)")
     category: str | None = Field(default=None, max_length=64, title="问题类别")
@@ -28,6 +28,10 @@ class OverdueQuery(Paging):
         return OverdueFilter(
             self.department or None, self.township or None, self.category or None, self.step or None
         )
+
+
+class OverdueQuery(OverdueFilters, Paging):
+    pass
 
 
 class OverdueItem(BaseModel):
@@ -72,9 +76,9 @@ def overdue_item(row: OverdueRow) -> OverdueItem:
     )
 
 
-@bp.get("/overdue", responses={200: Listing[OverdueItem]})
+@bp.get("/overdue", responses={200: Listing[OverdueItem]} | errors(403))
 def overdue(query: OverdueQuery) -> Response:
-    """Overdue cases, most overdue first (filters: department, township, category, step)."""
+    """超期工单，超期最久的在前（可按主办部门、乡镇、类别、督办级别筛选）"""
     supervisor()
     rows, total = overdue_cases(ctx(), query.filter(), query.page, query.per_page)
     items = [overdue_item(r) for r in rows]
@@ -95,14 +99,14 @@ OVERDUE_HEADERS = [
 ]
 
 
-@bp.get("/overdue.xlsx", responses={200: XLSX})
-def overdue_xlsx(query: OverdueQuery) -> Response:
-    """The overdue list as an Excel workbook, one row per case."""
+@bp.get("/overdue.xlsx", responses={200: XLSX} | errors(403))
+def overdue_xlsx(query: OverdueFilters) -> Response:
+    """导出超期工单 Excel，每件一行"""
     supervisor()
     return overdue_export(query)
 
 
-def overdue_export(query: OverdueQuery) -> Response:
+def overdue_export(query: OverdueFilters) -> Response:
     """The overdue list's workbook (the API's export and the console's)."""
     c = ctx()
     county = c.county
@@ -131,9 +135,15 @@ def overdue_export(query: OverdueQuery) -> Response:
 
 class StatsQuery(Query):
     from_: str | None = Field(
-        default=None, alias="from", max_length=10, title="开始日期", description="如 2026-06-01"
+        default=None,
+        alias="from",
+        pattern=f"^{DATE_PATTERN}$",
+        title="开始日期",
+        description="如 2026-06-01；默认本月 1 日",
     )
-    to: str | None = Field(default=None, max_length=10, title="结束日期")
+    to: str | None = Field(
+        default=None, pattern=f"^{DATE_PATTERN}$", title="结束日期", description="默认到现在"
+    )
 
     def bounds(self) -> tuple[datetime, datetime]:
         """``from``/``to`` dates in county time; default this month to now."""
@@ -190,9 +200,9 @@ class StatsOut(BaseModel):
     townships: list[UnitStatsOut]
 
 
-@bp.get("/stats", responses={200: StatsOut})
+@bp.get("/stats", responses={200: StatsOut} | errors(403))
 def stats(query: StatsQuery) -> Response:
-    """Per department and per township: received, on-time %, overdue now, returned, satisfaction."""
+    """各部门、各乡镇的办理情况：受理数、按时签收率、按时办结率、当前超期、退回、满意度"""
     supervisor()
     start, end = query.bounds()
     departments, townships = unit_stats(ctx(), start, end)
@@ -237,9 +247,9 @@ def _stats_rows(units: list[UnitStats]) -> list[list[object]]:
     ]
 
 
-@bp.get("/stats.xlsx", responses={200: XLSX})
+@bp.get("/stats.xlsx", responses={200: XLSX} | errors(403))
 def stats_xlsx(query: StatsQuery) -> Response:
-    """The statistics as an Excel workbook: departments and townships."""
+    """导出办理情况统计 Excel（部门、乡镇各一张表）"""
     supervisor()
     return stats_export(query)
 

@@ -6,7 +6,7 @@ from flask import Response
 from pydantic import BaseModel, Field
 
 from app.api.answers import CaseOut, CaseSummary, Listing, answer, case_out, case_summary
-from app.api.web import CaseId, Paging, blueprint, caller, ctx
+from app.api.web import CaseId, Paging, blueprint, caller, ctx, errors
 from handlers.cases.queries import case_for, my_cases
 from handlers.cases.resident import Rating, Reopen, rate_case, reopen_case
 from handlers.cases.submit import NewCase, submit_case
@@ -28,37 +28,40 @@ def _case(case_id: int) -> CaseOut:
     return case_out(case_for(c, case_id, caller()), c.county)
 
 
-@bp.post("", responses={201: CaseOut, 200: CaseOut})
+@bp.post("", responses={201: CaseOut, 200: CaseOut} | errors(404, 429))
 def file_case(body: NewCase, header: FilingHeaders) -> Response:
-    """File a case (a repeated Idempotency-Key answers the first case)."""
+    """居民上报问题（立案）
+
+    201：新立的工单；200：同一 Idempotency-Key 的重复提交，返回第一次的工单。
+    """
     case, created = submit_case(ctx(), caller().id, body, header.idempotency_key or None)
     return answer(_case(case.id), 201 if created else 200)
 
 
 @bp.get("/mine", responses={200: Listing[CaseSummary]})
 def mine(query: Paging) -> Response:
-    """The caller's cases, newest first."""
+    """我上报的工单，最新的在前"""
     c = ctx()
     cases, total = my_cases(c, caller().id, query.page, query.per_page)
     items = [case_summary(case, c.county) for case in cases]
     return answer(Listing[CaseSummary](items=items, page=query.page, per_page=query.per_page, total=total))
 
 
-@bp.get("/<case_id>", responses={200: CaseOut})
+@bp.get("/<case_id>", responses={200: CaseOut} | errors(404))
 def detail(path: CaseId) -> Response:
-    """One case with its timeline and photos, as the caller may see it."""
+    """一件工单：时间线、照片和调用者可进行的操作"""
     return answer(_case(path.case_id))
 
 
-@bp.post("/<case_id>/rating", responses={200: CaseOut})
+@bp.post("/<case_id>/rating", responses={200: CaseOut} | errors(404, 409))
 def rating(path: CaseId, body: Rating) -> Response:
-    """Rate the handling (1–5); closes the case."""
+    """评价办理结果（1–5 分），工单随之办结归档"""
     rate_case(ctx(), path.case_id, caller().id, body)
     return answer(_case(path.case_id))
 
 
-@bp.post("/<case_id>/reopen", responses={200: CaseOut})
+@bp.post("/<case_id>/reopen", responses={200: CaseOut} | errors(404, 409))
 def reopen(path: CaseId, body: Reopen) -> Response:
-    """Send a resolved case back to the primary department."""
+    """对办结结果不满意，退回主办部门重新办理"""
     reopen_case(ctx(), path.case_id, caller().id, body)
     return answer(_case(path.case_id))

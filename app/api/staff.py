@@ -8,7 +8,7 @@ from flask import Response
 from pydantic import BaseModel, Field
 
 from app.api.answers import CaseOut, CaseSummary, Listing, answer, case_out, case_summary, iso
-from app.api.web import CaseId, Paging, blueprint, ctx, staff
+from app.api.web import CaseId, Paging, blueprint, ctx, errors, staff
 from handlers.cases.handling import (
     ExtensionRequest,
     Nothing,
@@ -25,6 +25,8 @@ from handlers.cases.queries import case_for
 from handlers.cases.queue import department_queue
 
 bp = blueprint("staff", "/api/v1/staff", "部门办理")
+# A handling step: not staff or not the primary (403), no such case (404), wrong state (409).
+HANDLING = errors(403, 404, 409)
 
 
 class QueueFilter(Paging):
@@ -43,9 +45,9 @@ def _answer(case_id: int) -> Response:
     return answer(case_out(case_for(c, case_id, staff()), c.county))
 
 
-@bp.get("/cases", responses={200: Listing[QueueItem]})
+@bp.get("/cases", responses={200: Listing[QueueItem]} | errors(403))
 def queue(query: QueueFilter) -> Response:
-    """The department's queue, soonest deadline first, ties oldest first."""
+    """本部门的工单队列：期限最近的在前，同期限的先到先办"""
     c = ctx()
     overdue = None if query.overdue is None else query.overdue in ("true", "1")
     rows, total = department_queue(c, staff(), query.status or None, overdue, query.page, query.per_page)
@@ -61,30 +63,30 @@ def queue(query: QueueFilter) -> Response:
     return answer(Listing[QueueItem](items=items, page=query.page, per_page=query.per_page, total=total))
 
 
-@bp.post("/cases/<case_id>/accept", responses={200: CaseOut})
+@bp.post("/cases/<case_id>/accept", responses={200: CaseOut} | HANDLING)
 def accept(path: CaseId, body: Nothing) -> Response:
-    """签收."""
+    """签收（主办部门）"""
     accept_case(ctx(), path.case_id, staff().id)
     return _answer(path.case_id)
 
 
-@bp.post("/cases/<case_id>/progress", responses={200: CaseOut})
+@bp.post("/cases/<case_id>/progress", responses={200: CaseOut} | HANDLING)
 def progress(path: CaseId, body: Progress) -> Response:
-    """A progress note, with photos (any department on the case)."""
+    """填写办理进展，可附照片（工单涉及的任一部门）"""
     add_progress(ctx(), path.case_id, staff().id, body)
     return _answer(path.case_id)
 
 
-@bp.post("/cases/<case_id>/resolve", responses={200: CaseOut})
+@bp.post("/cases/<case_id>/resolve", responses={200: CaseOut} | HANDLING)
 def resolve(path: CaseId, body: Resolve) -> Response:
-    """办结, with evidence photos."""
+    """办结，须附办理结果照片（主办部门）"""
     resolve_case(ctx(), path.case_id, staff().id, body)
     return _answer(path.case_id)
 
 
-@bp.post("/cases/<case_id>/return", responses={200: CaseOut})
+@bp.post("/cases/<case_id>/return", responses={200: CaseOut} | HANDLING)
 def return_(path: CaseId, body: Return) -> Response:
-    """退回: not ours; the leading group office re-dispatches it."""
+    """退回：不属于本部门，由领导小组办公室重新派发（主办部门）"""
     return_case(ctx(), path.case_id, staff().id, body)
     return _answer(path.case_id)
 
@@ -96,9 +98,9 @@ class ExtensionRequested(BaseModel):
     reason: str
 
 
-@bp.post("/cases/<case_id>/extension", responses={201: ExtensionRequested})
+@bp.post("/cases/<case_id>/extension", responses={201: ExtensionRequested} | HANDLING)
 def extension(path: CaseId, body: ExtensionRequest) -> Response:
-    """延期: ask the supervisors for more time."""
+    """申请延期，由督办人员审批（主办部门）"""
     ext = request_extension(ctx(), path.case_id, staff().id, body)
     out = ExtensionRequested(
         id=ext.id, status=ext.status, until=iso(ext.until, ctx().county.tz), reason=ext.reason

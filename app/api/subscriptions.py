@@ -6,7 +6,7 @@ from flask import Response
 from pydantic import BaseModel, Field, RootModel
 
 from app.api.answers import CaseRef, Listing, answer, iso
-from app.api.web import Paging, blueprint, caller, ctx, supervisor
+from app.api.web import Paging, blueprint, caller, ctx, errors, supervisor
 from handlers.cases.handling import Nothing
 from handlers.commands import ParamId, Query
 from handlers.errors import Invalid
@@ -17,11 +17,11 @@ bp = blueprint("subscriptions", "/api/v1", "订阅消息")
 
 
 class Templates(RootModel[dict[str, str]]):
-    """{purpose: template_id}: new_case, escalation, case_update."""
+    """{用途: 模板 id}：new_case（新工单）、escalation（督办提醒）、case_update（工单进展）"""
 
 
 class Answers(RootModel[dict[str, object]]):
-    """What wx.requestSubscribeMessage answered: {template_id: accept|reject|ban|filter}."""
+    """wx.requestSubscribeMessage 的结果：{模板 id: accept|reject|ban|filter}"""
 
 
 class QuotaOut(BaseModel):
@@ -30,20 +30,20 @@ class QuotaOut(BaseModel):
 
 @bp.get("/subscribe-templates", responses={200: Templates})
 def subscribe_templates() -> Response:
-    """{purpose: template_id} the client should ask the user to accept."""
+    """小程序应请用户订阅的模板：{用途: 模板 id}"""
     caller()
     return answer(Templates(templates_for(ctx().county)))
 
 
 @bp.get("/staff/subscriptions", responses={200: QuotaOut})
 def my_quota() -> Response:
-    """How many messages of each template the caller may still receive."""
+    """调用者每个模板还能收到几条订阅消息"""
     return answer(QuotaOut(quota=quotas(ctx(), caller().id)))
 
 
 @bp.post("/staff/subscriptions", responses={200: QuotaOut})
 def subscriptions(body: Answers) -> Response:
-    """What wx.requestSubscribeMessage answered; unknown template ids are ignored."""
+    """提交 wx.requestSubscribeMessage 的结果（不认识的模板 id 忽略）"""
     user = caller()
     if len(body.root) > 50:
         raise Invalid("一次最多提交 50 个模板", "too_many_templates")
@@ -81,9 +81,9 @@ def _failure(f: Failure) -> FailureOut:
     )
 
 
-@bp.get("/supervision/failed-notifications", responses={200: Listing[FailureOut]})
+@bp.get("/supervision/failed-notifications", responses={200: Listing[FailureOut]} | errors(403))
 def failed(query: Paging) -> Response:
-    """Notifications that can never be delivered, and staff nobody can reach; newest first."""
+    """无法送达的通知和联系不上的工作人员，最新的在前"""
     supervisor()
     rows, total = failed_notifications(ctx(), query.page, query.per_page)
     items = [_failure(f) for f in rows]
@@ -99,8 +99,11 @@ class Retried(BaseModel):
     status: str
 
 
-@bp.post("/supervision/failed-notifications/<notification_id>/retry", responses={200: Retried})
+@bp.post(
+    "/supervision/failed-notifications/<notification_id>/retry",
+    responses={200: Retried} | errors(403, 404, 409),
+)
 def retry(path: NotificationPath, body: Nothing) -> Response:
-    """Send a listed notification again: back to the outbox, due now."""
+    """重新发送一条发送失败的通知（回到待发送队列，立即发送）"""
     retry_notification(ctx(), path.notification_id, supervisor().id)
     return answer(Retried(id=path.notification_id, status="pending"))

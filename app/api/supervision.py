@@ -8,7 +8,7 @@ from flask import Response
 from pydantic import BaseModel, Field
 
 from app.api.answers import CaseOut, CaseRef, Listing, answer, case_out, iso
-from app.api.web import CaseId, Paging, blueprint, ctx, supervisor
+from app.api.web import CaseId, Paging, blueprint, ctx, errors, supervisor
 from app.models import Extension
 from handlers.cases.queries import case_for
 from handlers.commands import ParamId, Query
@@ -26,6 +26,8 @@ from handlers.supervision.actions import (
 )
 
 bp = blueprint("supervision", "/api/v1/supervision", "督办")
+# Not a supervisor (403), no such case or request (404), wrong state (409).
+DECISION = errors(403, 404, 409)
 
 
 def _answer(case_id: int) -> Response:
@@ -33,23 +35,23 @@ def _answer(case_id: int) -> Response:
     return answer(case_out(case_for(c, case_id, supervisor()), c.county))
 
 
-@bp.post("/cases/<case_id>/dispatch", responses={200: CaseOut})
+@bp.post("/cases/<case_id>/dispatch", responses={200: CaseOut} | DECISION)
 def dispatch(path: CaseId, body: Dispatch) -> Response:
-    """Re-route a returned case by the responsibility list."""
+    """按责任清单重新派发被退回的工单"""
     dispatch_case(ctx(), path.case_id, supervisor().id, body.category)
     return _answer(path.case_id)
 
 
-@bp.post("/cases/<case_id>/reject", responses={200: CaseOut})
+@bp.post("/cases/<case_id>/reject", responses={200: CaseOut} | DECISION)
 def reject(path: CaseId, body: Reject) -> Response:
-    """Reject an invalid case; the resident sees the reason."""
+    """不予受理（无效工单），居民可看到理由"""
     reject_case(ctx(), path.case_id, supervisor().id, body.reason)
     return _answer(path.case_id)
 
 
-@bp.post("/cases/<case_id>/merge", responses={200: CaseOut})
+@bp.post("/cases/<case_id>/merge", responses={200: CaseOut} | DECISION)
 def merge(path: CaseId, body: Merge) -> Response:
-    """Merge a duplicate into the surviving case."""
+    """把重复工单合并到保留的工单"""
     merge_case(ctx(), path.case_id, supervisor().id, body.into)
     return _answer(path.case_id)
 
@@ -81,9 +83,9 @@ class ExtensionFilter(Paging):
     status: Literal["pending", "approved", "denied"] = Field(default="pending", title="状态")
 
 
-@bp.get("/extensions", responses={200: Listing[ExtensionOut]})
+@bp.get("/extensions", responses={200: Listing[ExtensionOut]} | errors(403))
 def extension_requests(query: ExtensionFilter) -> Response:
-    """Extension requests (?status=pending by default), oldest first."""
+    """延期申请（默认 status=pending 待审批），先申请的在前"""
     supervisor()
     rows, total = extensions(ctx(), query.status, query.page, query.per_page)
     items = [_extension(e) for e in rows]
@@ -94,13 +96,13 @@ class ExtensionPath(Query):
     extension_id: ParamId = Field(title="延期申请")
 
 
-@bp.post("/extensions/<extension_id>/approve", responses={200: ExtensionOut})
+@bp.post("/extensions/<extension_id>/approve", responses={200: ExtensionOut} | DECISION)
 def approve(path: ExtensionPath, body: Approve) -> Response:
-    """Approve: the resolve deadline becomes the requested time."""
+    """批准延期：办结期限改为申请的时间"""
     return answer(_extension(decide_extension(ctx(), path.extension_id, supervisor().id, True, body.note)))
 
 
-@bp.post("/extensions/<extension_id>/deny", responses={200: ExtensionOut})
+@bp.post("/extensions/<extension_id>/deny", responses={200: ExtensionOut} | DECISION)
 def deny(path: ExtensionPath, body: Deny) -> Response:
-    """Deny, with a reason."""
+    """不批准延期，须说明理由"""
     return answer(_extension(decide_extension(ctx(), path.extension_id, supervisor().id, False, body.reason)))

@@ -3,14 +3,15 @@ publish their operations in the OpenAPI document, paging."""
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app, g
 from flask_openapi3 import APIBlueprint, Tag
 from pydantic import BaseModel, Field
 
-from app.api.answers import ErrorOut
 from app.api.security import authenticated_user
 from app.models import User
 from app.models.people import STAFF_ROLES, SUPERVISORS
@@ -18,10 +19,8 @@ from handlers.commands import ParamId, ParamInt, Query
 from handlers.context import Context
 from handlers.errors import Forbidden
 
-# Every operation may answer these, as {"error": {"code", "message"}}.
-ERRORS: dict[str | int | HTTPStatus, type[BaseModel] | dict[str, Any] | None] = {
-    status: ErrorOut for status in (400, 401, 403, 404, 409, 413, 415, 422, 429, 503)
-}
+F = TypeVar("F", bound=Callable[..., Any])
+
 BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 
 
@@ -49,15 +48,78 @@ def supervisor() -> User:
     return caller(*SUPERVISORS)
 
 
-def blueprint(name: str, prefix: str, tag: str, public: bool = False) -> APIBlueprint:
-    return APIBlueprint(
-        name,
-        __name__,
-        url_prefix=prefix,
-        abp_tags=[Tag(name=tag)],
-        abp_security=[] if public else BEARER,
-        abp_responses=ERRORS,
-    )
+# What each error status means, for the published document; every error
+# answers {"error": {"code", "message"}}.
+MEANING = {
+    400: "请求内容无法读取：为空、不是有效的 JSON 对象、嵌套过深，或缺少上传的文件",
+    401: "未登录，或登录凭证无效、已过期",
+    403: "当前身份无权进行此操作",
+    404: "找不到该资源",
+    409: "当前状态不允许该操作",
+    410: "已过期（如绑定码）",
+    413: "内容太大",
+    415: "内容类型不对（JSON 接口要求 application/json，上传照片要求 multipart/form-data）",
+    422: "参数或字段不符合规则，message 指出是哪一项",
+    429: "操作太频繁或超出每日限额",
+    503: "数据库或微信等依赖暂时不可用，请稍后重试",
+}
+Responses = dict[str | int | HTTPStatus, type[BaseModel] | dict[str, Any] | None]
+
+
+def errors(*statuses: int) -> Responses:
+    """Error answers for the published document (a fresh dict each call:
+    flask-openapi3 writes into them)."""
+    return {
+        status: {
+            "description": MEANING[status],
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+        }
+        for status in statuses
+    }
+
+
+class Blueprint(APIBlueprint):
+    """An APIBlueprint whose operations document the errors every one of them
+    may answer: 422 and 503 always, 401 where a token is required, 400, 413
+    and 415 where a body is read. Each operation adds its own (403, 404, ...)."""
+
+    def __init__(self, name: str, prefix: str, tag: str, public: bool) -> None:
+        super().__init__(name, __name__, url_prefix=prefix, abp_tags=[Tag(name=tag)])
+        self.public = public
+
+    def _documented(self, method: str, rule: str, options: dict[str, Any]) -> Callable[[F], F]:
+        def decorator(func: F) -> F:
+            security = options.pop("security", None if not self.public else [])
+            security = BEARER if security is None else security
+            statuses = [422, 503]
+            if BEARER[0] in security:
+                statuses.append(401)
+            if {"body", "form"} & set(inspect.signature(func).parameters):
+                statuses += [400, 413, 415]
+            responses = errors(*statuses) | (options.pop("responses", None) or {})
+            route = getattr(super(Blueprint, self), method)
+            return route(rule, security=security, responses=responses, **options)(func)  # type: ignore[no-any-return]
+
+        return decorator
+
+    def get(self, rule: str, **options: Any) -> Callable[[F], F]:  # type: ignore[override]
+        return self._documented("get", rule, options)
+
+    def post(self, rule: str, **options: Any) -> Callable[[F], F]:  # type: ignore[override]
+        return self._documented("post", rule, options)
+
+    def put(self, rule: str, **options: Any) -> Callable[[F], F]:  # type: ignore[override]
+        return self._documented("put", rule, options)
+
+    def patch(self, rule: str, **options: Any) -> Callable[[F], F]:  # type: ignore[override]
+        return self._documented("patch", rule, options)
+
+    def delete(self, rule: str, **options: Any) -> Callable[[F], F]:  # type: ignore[override]
+        return self._documented("delete", rule, options)
+
+
+def blueprint(name: str, prefix: str, tag: str, public: bool = False) -> Blueprint:
+    return Blueprint(name, prefix, tag, public)
 
 
 class Paging(Query):

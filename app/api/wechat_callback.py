@@ -20,6 +20,10 @@ TEXT = {
     "description": "纯文本（success 或 echostr）",
     "content": {"text/plain": {"schema": {"type": "string"}}},
 }
+REFUSED = {
+    "description": "签名不对（invalid signature）",
+    "content": {"text/plain": {"schema": {"type": "string"}}},
+}
 log = logging.getLogger(__name__)
 
 SUBSCRIPTION_EVENTS = {
@@ -84,17 +88,17 @@ def _as_list(value: Any) -> list[dict[str, Any]]:
     return [v for v in value if isinstance(v, dict)]
 
 
-@bp.get("/wechat/callback", responses={200: TEXT})
+@bp.get("/wechat/callback", responses={200: TEXT, 403: REFUSED})
 def verify() -> Any:
-    """WeChat's server check: echo echostr when the signature is right."""
+    """微信服务器验证：签名正确时原样返回 echostr"""
     if not _signed():
         return _forbidden()
     return Response(request.args.get("echostr", ""), mimetype="text/plain")
 
 
-@bp.post("/wechat/callback", responses={200: TEXT})
+@bp.post("/wechat/callback", responses={200: TEXT, 403: REFUSED})
 def push() -> Any:
-    """A message push; answers "success" quickly, handles each push once."""
+    """微信消息推送（订阅消息事件等），尽快回答 success，同一推送只处理一次"""
     if not _signed():
         return _forbidden()
     try:

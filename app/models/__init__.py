@@ -11,6 +11,7 @@ from app.models.cases import (
     Photo,
 )
 from app.models.console import ConsoleLogin, ConsoleLoginFailure, ConsoleSession
+from app.models.open311 import Open311Filing, Open311Key
 from app.models.outbox import CallbackReceipt, JobLock, Notification, WeChatTokenCache
 from app.models.people import StaffInvite, Subscription, User
 from app.models.places import (
@@ -42,6 +43,8 @@ __all__ = [
     "JobLock",
     "LadderRecord",
     "Notification",
+    "Open311Filing",
+    "Open311Key",
     "Photo",
     "PropertyCompany",
     "StaffInvite",

@@ -3,6 +3,8 @@ the case, its first events and the departments' notifications at once."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, time
 
 from pydantic import Field, model_validator
@@ -43,6 +45,16 @@ class NewCase(Command):
         if (self.lat is None) != (self.lng is None):
             raise ValueError("经纬度需要同时提供")
         return self
+
+
+@dataclass(frozen=True)
+class Channel:
+    """A way in other than the mini-program (Open311): the note its filing
+    gets on the timeline, and what it writes beside the case in the same
+    transaction."""
+
+    note: str
+    write: Callable[[Session, Case], None]
 
 
 def _existing(s: Session, reporter_id: int, key: str | None) -> Case | None:
@@ -102,7 +114,11 @@ def _reporter(ctx: Context, reporter_id: int, key: str | None) -> tuple[str, Cas
 
 
 def submit_case(
-    ctx: Context, reporter_id: int, cmd: NewCase, idempotency_key: str | None = None
+    ctx: Context,
+    reporter_id: int,
+    cmd: NewCase,
+    idempotency_key: str | None = None,
+    channel: Channel | None = None,
 ) -> tuple[Case, bool]:
     """File the case; answers (case, created). A repeated idempotency key
     answers the first case and files nothing."""
@@ -141,7 +157,10 @@ def submit_case(
             case_id = existing.id
             uow.session.close()
             return load_case(ctx, case_id), False
-        record(s, case, "submitted", now, by=reporter, photo_ids=[p.id for p in photos])
+        note = channel.note if channel else ""
+        record(s, case, "submitted", now, by=reporter, note=note, photo_ids=[p.id for p in photos])
+        if channel is not None:
+            channel.write(s, case)
         announce(s, case, routed, departments, now, county, f"按责任清单（{county.version}）派发")
         uow.commit()
         case_id = case.id

@@ -168,3 +168,95 @@ def test_bad_paging_and_unknown_ids_are_4xx(client: Any) -> None:
         assert answer.status_code == 422 and CJK.search(answer.get_json()["error"]["message"]), bad
     assert client.get("/api/v1/communities/999999").status_code == 404
     assert client.get("/api/v1/nothing-here").get_json()["error"]["message"]
+
+
+# Open311 GeoReport v2: (name, change of a good form-encoded POST; None drops the field, status).
+OPEN311_POST: list[tuple[str, dict[str, str | None], int]] = [
+    ("api_key missing", {"api_key": None}, 403),
+    ("api_key wrong", {"api_key": "o311_not-a-key"}, 403),
+    ("service_code missing", {"service_code": None}, 400),
+    ("service_code unknown", {"service_code": "ufo_sighting"}, 404),
+    ("community missing", {"attribute[community]": None}, 400),
+    ("community as a name", {"attribute[community]": "幸福里小区"}, 400),
+    ("community unknown", {"attribute[community]": "999999"}, 400),
+    ("community huge", {"attribute[community]": "99999999999999999999"}, 400),
+    ("description missing", {"description": None}, 400),
+    ("description too short", {"description": "狗"}, 400),
+    ("description too long", {"description": "长" * 1001}, 400),
+    ("description risky", {"description": "这段文字里有违禁词"}, 400),
+    ("no location", {"lat": None, "long": None}, 400),
+    ("lat without long", {"long": None}, 400),
+    ("lat out of range", {"lat": "91"}, 400),
+    ("lat not a number", {"lat": "north"}, 400),
+    ("lat not finite", {"lat": "nan"}, 400),
+    ("address too long", {"lat": None, "long": None, "address_string": "楼" * 201}, 400),
+    ("media_url a script", {"media_url": "javascript:alert(1)"}, 400),
+    ("media_url too long", {"media_url": "https://example.org/" + "a" * 2000}, 400),
+]
+OPEN311_GET = [
+    ("status unknown", "status=pending"),
+    ("start_date not a date", "start_date=yesterday"),
+    ("start_date before 2000", "start_date=1999-01-01T00:00:00Z"),
+    ("end before start", "start_date=2026-06-02T00:00:00Z&end_date=2026-06-01T00:00:00Z"),
+    ("more than 90 days", "start_date=2026-01-01T00:00:00Z&end_date=2026-06-01T00:00:00Z"),
+    ("service_request_id not ids", "service_request_id=1,abc"),
+]
+
+
+def _open311_errors(answer: Any, fmt: str, status: int) -> list[str]:
+    """The spec's error list, in the asked format, with English descriptions."""
+    import xml.etree.ElementTree as ET
+
+    assert answer.status_code == status
+    if fmt == "json":
+        errors = answer.get_json()
+        assert all(set(e) == {"code", "description"} and e["code"] == status for e in errors)
+        descriptions = [e["description"] for e in errors]
+    else:
+        root = ET.fromstring(answer.data)
+        assert root.tag == "errors" and all(e.tag == "error" for e in root)
+        assert all(e.findtext("code") == str(status) for e in root)
+        descriptions = [e.findtext("description") or "" for e in root]
+    assert descriptions and all(d and not CJK.search(d) for d in descriptions), descriptions
+    return descriptions
+
+
+@pytest.mark.parametrize("fmt", ["xml", "json"])
+@pytest.mark.parametrize(("name", "change", "status"), OPEN311_POST, ids=[c[0] for c in OPEN311_POST])
+def test_a_bad_open311_request_is_refused_in_english_and_nothing_is_written(
+    app: Any, client: Any, services: Any, name: str, change: dict[str, str | None], status: int, fmt: str
+) -> None:
+    from handlers.open311 import new_key
+
+    login(client, "o311-bad")  # WeChat's access token is cached before the snapshot
+    data = {
+        "api_key": new_key(services.context(), "bad-input"),
+        "service_code": "dog_unleashed",
+        "attribute[community]": str(community_id(client)),
+        "description": "楼下有人遛狗不拴绳",
+        "lat": "38.48",
+        "long": "106.23",
+    }
+    for key, value in change.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    before = _snapshot(services)
+    answer = client.post(f"/open311/v2/requests.{fmt}", data=data)
+    _open311_errors(answer, fmt, status)
+    assert _snapshot(services) == before, name
+
+
+@pytest.mark.parametrize("fmt", ["xml", "json"])
+def test_a_malformed_open311_request_is_refused(client: Any, services: Any, fmt: str) -> None:
+    before = _snapshot(services)
+    as_json = client.post(f"/open311/v2/requests.{fmt}", json={"service_code": "dog_unleashed"})
+    _open311_errors(as_json, fmt, 400)
+    as_text = client.post(f"/open311/v2/requests.{fmt}", data=b"hello", content_type="text/plain")
+    _open311_errors(as_text, fmt, 400)
+    _open311_errors(client.put(f"/open311/v2/requests.{fmt}"), fmt, 405)
+    for query in (q for _, q in OPEN311_GET):
+        _open311_errors(client.get(f"/open311/v2/requests.{fmt}?{query}"), fmt, 400)
+    assert client.get("/open311/v2/requests.csv").status_code == 404
+    assert _snapshot(services) == before
