@@ -19,7 +19,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     from app.cli import register_cli
     from app.services import Services
 
-    settings = settings or Settings.from_env()
+    # Production refuses weak secrets here, naming the variable (SystemExit).
+    settings = (settings or Settings.from_env()).safe()
     app = OpenAPI(
         __name__,
         info=Info(title="小区问题随手拍 API", version="1"),

@@ -13,10 +13,11 @@ from pydantic import ValidationError
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
-from app.api.bodies import check_json_body
+from app.api.bodies import check_json_body, closing, drain, refuse_oversized
 from app.api.errors import HTTP_MESSAGES, domain_error, error
+from app.api.limits import init_limits
 from handlers.commands import invalid
-from handlers.errors import DomainError
+from handlers.errors import DomainError, TooLarge
 
 log = logging.getLogger(__name__)
 
@@ -61,18 +62,10 @@ def register_api(app: OpenAPI) -> None:
         wechat_callback,
     ):
         app.register_api(module.bp)
-    app.register_error_handler(DomainError, domain_error)
+    init_limits(app, app.extensions["settings"].redis_url)
+    app.before_request(refuse_oversized)
     app.before_request(check_json_body)
-
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> Response:
-        status = exc.code or 500
-        return error(exc.name.lower().replace(" ", "_"), HTTP_MESSAGES.get(status, "请求失败"), status)
-
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception) -> Response:
-        log.exception("unhandled error")
-        return error("internal_error", "系统繁忙，请稍后再试", 500)
+    _register_errors(app)
 
     @app.get("/healthz")
     def healthz() -> Response | tuple[Response, int]:
@@ -88,3 +81,30 @@ def register_api(app: OpenAPI) -> None:
     def docs() -> Response:
         """The browsable API documentation (Swagger UI, served locally)."""
         return redirect("/api/v1/swagger")  # type: ignore[return-value]
+
+
+def _domain_error(exc: DomainError) -> Response:
+    response = domain_error(exc)
+    return closing(response) if isinstance(exc, TooLarge) else response
+
+
+def _http_error(exc: HTTPException) -> Response:
+    status = exc.code or 500
+    response = error(exc.name.lower().replace(" ", "_"), HTTP_MESSAGES.get(status, "请求失败"), status)
+    if status == 413:
+        drain()  # a chunked body that grew past the limit while we read it
+        return closing(response)
+    return response
+
+
+def _unexpected(exc: Exception) -> Response:
+    log.exception("unhandled error")
+    return error("internal_error", "系统繁忙，请稍后再试", 500)
+
+
+def _register_errors(app: OpenAPI) -> None:
+    """One error answer for everything: ``{"error": {"code", "message"}}``,
+    never a stack trace or werkzeug's HTML page."""
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)

@@ -10,7 +10,7 @@ from app.models.cases import (
     Extension,
     Photo,
 )
-from app.models.outbox import CallbackReceipt, JobLock, Notification, WeChatTokenCache
+from app.models.outbox import CallbackReceipt, JobLock, Notification, PushStamp, WeChatTokenCache
 from app.models.people import StaffInvite, Subscription, User
 from app.models.places import (
     Community,
@@ -40,6 +40,7 @@ __all__ = [
     "Notification",
     "Photo",
     "PropertyCompany",
+    "PushStamp",
     "StaffInvite",
     "StarRating",
     "Subscription",

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Assignment, Case, Photo, User
+from app.models.cases import MEDIA_RISKY
 from app.models.people import SUPERVISORS
 from handlers.errors import Conflict, Forbidden, Invalid, NotFound
 from routing import CountyConfig
@@ -49,6 +50,12 @@ def can_view(s: Session, case: Case, user: User) -> bool:
         return True
     merged = s.scalar(select(Case.id).where(Case.merged_into_id == case.id, Case.reporter_id == user.id))
     return merged is not None
+
+
+def photo_visible_to(photo: Photo, user: User) -> bool:
+    """A photo WeChat found risky is hidden from everyone but its uploader and
+    the supervisors; any other photo follows its case."""
+    return photo.media_check != MEDIA_RISKY or photo.owner_id == user.id or user.role in SUPERVISORS
 
 
 def _refused(exc: StepRefused, user: User, county: CountyConfig, role: str | None) -> Exception:

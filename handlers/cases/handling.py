@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from app.models import Extension, User
 from handlers.cases.access import own_unused_photos, take
 from handlers.cases.clocks import advance
+from handlers.cases.content import screen_as
 from handlers.cases.timeline import record
 from handlers.commands import Command
 from handlers.context import Context
@@ -84,11 +85,13 @@ def accept_case(ctx: Context, case_id: int, user_id: int) -> None:
 
 
 def add_progress(ctx: Context, case_id: int, user_id: int, cmd: Progress) -> None:
+    flagged = screen_as(ctx, user_id, cmd.note)
     now = ctx.now()
     with ctx.uow() as uow:
         s = uow.session
         user = _staff(s, user_id)
         case, step = take(s, case_id, user, "progress", ctx.county)
+        case.needs_review = case.needs_review or flagged
         own_unused_photos(s, user.id, cmd.photo_ids)
         advance(case, step, ctx.county, now)
         record(s, case, "progress", now, by=user, note=cmd.note, photo_ids=cmd.photo_ids)
@@ -109,11 +112,13 @@ def _violation_clause(ctx: Context, category_code: str, violation: str | None) -
 def resolve_case(ctx: Context, case_id: int, user_id: int, cmd: Resolve) -> None:
     if not cmd.photo_ids:
         raise Invalid("办结需要至少一张现场照片作为证据", "evidence_required")
+    flagged = screen_as(ctx, user_id, cmd.note)
     now = ctx.now()
     with ctx.uow() as uow:
         s = uow.session
         user = _staff(s, user_id)
         case, step = take(s, case_id, user, "resolve", ctx.county)
+        case.needs_review = case.needs_review or flagged
         clause = _violation_clause(ctx, case.category, cmd.violation)
         own_unused_photos(s, user.id, cmd.photo_ids)
         late = bool(case.resolve_due_at and now > case.resolve_due_at)
@@ -139,11 +144,13 @@ def resolve_case(ctx: Context, case_id: int, user_id: int, cmd: Resolve) -> None
 
 def return_case(ctx: Context, case_id: int, user_id: int, cmd: Return) -> None:
     reason = cmd.reason
+    flagged = screen_as(ctx, user_id, reason)
     now = ctx.now()
     with ctx.uow() as uow:
         s = uow.session
         user = _staff(s, user_id)
         case, step = take(s, case_id, user, "return", ctx.county)
+        case.needs_review = case.needs_review or flagged
         advance(case, step, ctx.county, now)
         record(s, case, "returned", now, by=user, note=reason)
         # The leading group office re-dispatches it.
@@ -171,6 +178,7 @@ def deadline_from(text: str, tz: ZoneInfo) -> datetime:
 
 def request_extension(ctx: Context, case_id: int, user_id: int, cmd: ExtensionRequest) -> Extension:
     reason, until = cmd.reason, deadline_from(cmd.until, ctx.county.tz)
+    flagged = screen_as(ctx, user_id, reason)
     now = ctx.now()
     with ctx.uow() as uow:
         s = uow.session
@@ -185,6 +193,7 @@ def request_extension(ctx: Context, case_id: int, user_id: int, cmd: ExtensionRe
         )
         s.add(extension)
         case.updated_at = now
+        case.needs_review = case.needs_review or flagged
         record(s, case, "extension_requested", now, by=user, note=reason, until=until.isoformat())
         payload = case_payload(case, ctx.county) | {"step": "延期审批", "note": reason}
         enqueue(s, now, "escalation", case, supervisors(s), payload)

@@ -3,6 +3,8 @@ the case, its first events and the departments' notifications at once."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import datetime, time
 
 from pydantic import Field, model_validator
@@ -45,10 +47,27 @@ class NewCase(Command):
         return self
 
 
-def _existing(s: Session, reporter_id: int, key: str | None) -> Case | None:
+def body_hash(cmd: NewCase) -> str:
+    """The filing as validated, canonical: the same report hashes the same
+    however its JSON was spaced or ordered."""
+    canonical = json.dumps(
+        cmd.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _existing(s: Session, reporter_id: int, key: str | None, digest: str) -> Case | None:
+    """The case this reporter already filed with ``key``; 422 when the key
+    was used for another report (an urgent second report is never dropped)."""
     if not key:
         return None
-    return s.scalar(select(Case).where(Case.reporter_id == reporter_id, Case.idempotency_key == key))
+    case = s.scalar(select(Case).where(Case.reporter_id == reporter_id, Case.idempotency_key == key))
+    if case is not None and case.idempotency_hash not in (None, digest):
+        raise Invalid(
+            "这个 Idempotency-Key 已用于另一份内容不同的报告，请为新的报告换一个新的键",
+            "idempotency_key_reused",
+        )
+    return case
 
 
 def _within_daily_limit(s: Session, reporter_id: int, now: datetime, county: CountyConfig) -> None:
@@ -89,10 +108,10 @@ def _new_case(
     )
 
 
-def _reporter(ctx: Context, reporter_id: int, key: str | None) -> tuple[str, Case | None]:
+def _reporter(ctx: Context, reporter_id: int, key: str | None, digest: str) -> tuple[str, Case | None]:
     """The reporter's openid, and the case a repeated key already filed."""
     with ctx.uow() as uow:
-        existing = _existing(uow.session, reporter_id, key)
+        existing = _existing(uow.session, reporter_id, key, digest)
         existing_id = existing.id if existing is not None else None
         reporter = uow.session.get(User, reporter_id)
         if reporter is None:
@@ -110,7 +129,8 @@ def submit_case(
     category = county.categories.get(cmd.category)
     if category is None:
         raise Invalid("请选择有效的问题类别", "unknown_category")
-    openid, existing = _reporter(ctx, reporter_id, idempotency_key)
+    digest = body_hash(cmd)
+    openid, existing = _reporter(ctx, reporter_id, idempotency_key, digest)
     if existing is not None:
         return existing, False
     needs_review = screen(ctx, f"{cmd.description}\n{cmd.location_text}".strip(), openid)
@@ -127,6 +147,7 @@ def submit_case(
         routed, departments = routed_departments(s, county, category.code, community.township.name)
         case = _new_case(s, cmd, category, reporter, community, now, county)
         case.needs_review, case.idempotency_key = needs_review, idempotency_key
+        case.idempotency_hash = digest if idempotency_key else None
         s.add(case)
         start_clocks(case, county, now)
         assign(s, case, routed, departments, now)
@@ -135,7 +156,7 @@ def submit_case(
         except IntegrityError:
             # A concurrent retry with the same key won the race.
             uow.rollback()
-            existing = _existing(uow.session, reporter_id, idempotency_key)
+            existing = _existing(uow.session, reporter_id, idempotency_key, digest)
             if existing is None:
                 raise
             case_id = existing.id

@@ -20,7 +20,15 @@ from handlers.accounts import bind_staff, invite_staff
 from handlers.context import Context
 from handlers.seed import seed_reference
 from routing import CountyConfig, load_config
-from tests.fakes import CountingWaker, FakeMiniProgram, FakeWeCom, MemoryPhotoStore, fake_processor
+from tests.fakes import (
+    CountingWaker,
+    FakeMiniProgram,
+    FakePhotoLinks,
+    FakeWeCom,
+    MemoryPhotoStore,
+    MemoryStamps,
+    fake_processor,
+)
 
 _codes = count(1)
 # A Tuesday morning, county time 10:00.
@@ -43,6 +51,8 @@ class World:
     wecom: FakeWeCom
     photos: MemoryPhotoStore
     waker: CountingWaker
+    stamps: MemoryStamps
+    links: FakePhotoLinks
 
     def user(self, name: str, department: str | None = None, role: str = "handler") -> User:
         """A resident, or staff of ``department`` bound by a one-time code."""
@@ -61,6 +71,7 @@ def world() -> Iterator[World]:
     Base.metadata.create_all(db.engine)
     clock = FixedClock(START)
     wechat, wecom, photos, waker = FakeMiniProgram(), FakeWeCom(), MemoryPhotoStore(), CountingWaker()
+    stamps, links = MemoryStamps(), FakePhotoLinks()
     ctx = Context(
         uow=db.uow,
         clock=clock,
@@ -68,9 +79,11 @@ def world() -> Iterator[World]:
         photos=photos,
         process_photo=fake_processor,
         wechat=wechat,
+        photo_links=links,
+        seen_stamps=stamps,
         wecom=wecom,
         wake_outbox=waker,
     )
     seed_reference(ctx)
-    yield World(ctx, db, clock, wechat, wecom, photos, waker)
+    yield World(ctx, db, clock, wechat, wecom, photos, waker, stamps, links)
     db.dispose()
