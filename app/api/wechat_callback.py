@@ -15,6 +15,7 @@ from pydantic import Field
 from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.utils import check_signature
 
+from app.api.errors import error
 from app.api.web import blueprint, ctx
 from handlers.commands import Query
 from handlers.notifications.pushes import PushStamp, admit_push, receive_push
@@ -52,7 +53,7 @@ def _signed(query: Signed) -> bool:
 
 
 def _forbidden() -> Response:
-    return Response("invalid signature", status=403, mimetype="text/plain")
+    return error("invalid_signature", "签名无效", 403)
 
 
 def _parse(raw: bytes) -> dict[str, Any]:

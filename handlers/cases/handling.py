@@ -9,7 +9,7 @@ asks for an extension and resolves; co-handlers (协办) and the township
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
@@ -33,6 +33,8 @@ from routing.periods import FIRST_YEAR, LAST_YEAR, parse_day
 Note = Annotated[str, Field(min_length=1, max_length=1000, title="说明")]
 Reason = Annotated[str, Field(min_length=2, max_length=500, title="原因")]
 PhotoIds = Annotated[list[str], Field(max_length=9, title="照片")]
+# An extension is counted against working time; a year is more than any case needs.
+MAX_EXTENSION = timedelta(days=366)
 
 
 class Nothing(Command):
@@ -186,6 +188,8 @@ def request_extension(ctx: Context, case_id: int, user_id: int, cmd: ExtensionRe
         case, _step = take(s, case_id, user, "extension", ctx.county)
         if until <= now or (case.resolve_due_at is not None and until <= case.resolve_due_at):
             raise Invalid("延期时间应晚于当前办结期限", "invalid_until")
+        if until > now + MAX_EXTENSION:
+            raise Invalid("延期时间最长为一年", "invalid_until")
         if s.scalar(select(Extension.id).where(Extension.case_id == case.id, Extension.status == "pending")):
             raise Conflict("已有待审批的延期申请", "extension_pending")
         extension = Extension(
