@@ -547,7 +547,7 @@ class FakeWeChat:
         with self.state.lock:
             target = self.state.push_target
         if target is None:
-            raise RuntimeError("configure_push first")
+            return 0, "configure_push first"
         url, body, content_type = signed_request(target, message)
         status, text = deliver(url, body, content_type)
         with self.state.lock:
@@ -557,17 +557,23 @@ class FakeWeChat:
         return status, text
 
     def push_media_verdict(self, trace_id: str, suggest: str | None = None) -> tuple[int, str]:
-        """The verdict of an image check, after fetching the photo as WeChat does."""
+        """The verdict of an image check, after fetching the photo as WeChat does.
+        (0, reason) when there is nothing to push: the fake was reset meanwhile."""
         with self.state.lock:
-            check = self.state.media_checks[trace_id]
             target = self.state.push_target
         if target is not None and target.delay:
             time.sleep(target.delay)
+        with self.state.lock:
+            check = self.state.media_checks.get(trace_id)
+        if check is None or self.state.push_target is None:
+            return 0, "no such check, or nowhere to push"
         fetched = fetch(check["media_url"])
         with self.state.lock:
             check["fetched"] = fetched
-        appid = target.appid if target is not None else ""
-        return self.push(media_check_message(appid, check["openid"], trace_id, suggest or check["verdict"]))
+        message = media_check_message(
+            target.appid if target else "", check["openid"], trace_id, suggest or check["verdict"]
+        )
+        return self.push(message)
 
     @property
     def media_checks(self) -> dict[str, dict[str, Any]]:

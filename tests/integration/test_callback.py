@@ -103,17 +103,21 @@ def test_a_json_popup_event_grants_quota_once_and_a_replay_is_refused(
     assert _quota(services, uid) == 1
 
 
-@pytest.mark.parametrize("encrypt", [False, True], ids=["plain", "safe mode"])
-def test_an_xml_popup_event_with_several_templates(
-    client: Any, services: Any, live: Live, settings: Any, encrypt: bool
+@pytest.mark.parametrize(
+    ("fmt", "encrypt"),
+    [("xml", False), ("xml", True), ("json", True)],
+    ids=["xml", "xml safe mode", "json safe mode"],
+)
+def test_a_popup_event_with_several_templates(
+    client: Any, services: Any, live: Live, settings: Any, fmt: str, encrypt: bool
 ) -> None:
-    uid = user_id(client, login(client, f"push-xml-{encrypt}"))
+    uid = user_id(client, login(client, f"push-{fmt}-{encrypt}"))
     live.fake.configure_push(
         live.callback,
         TOKEN,
         aes_key=settings.wechat_encoding_aes_key,
         appid=settings.wechat_appid,
-        format="xml",
+        format=fmt,
         encrypt=encrypt,
     )
     message = _popup(_openid(services, uid), (TEMPLATE, "accept"), ("unknown", "reject"))
@@ -173,8 +177,8 @@ def test_with_redis_an_accepted_push_is_remembered_there(client: Any, settings: 
 
     from app import create_app
 
-    store = redis.Redis.from_url("redis://127.0.0.1:6379/13")
-    with_redis = settings.but(redis_url="redis://127.0.0.1:6379/13")
+    store = redis.Redis.from_url("redis://127.0.0.1:6379/12")
+    with_redis = settings.but(redis_url="redis://127.0.0.1:6379/12")
     first, second = create_app(with_redis), create_app(with_redis)
     try:
         query = _signed(nonce=f"redis-{time.time_ns()}") | {"echostr": "e"}
