@@ -49,6 +49,8 @@ def create_app(settings: Settings | None = None) -> Flask:
             settings.clock_offset_seconds,
             settings.clock_offset_seconds,
         )
+    if settings.production and not settings.public_base_url:
+        log.warning("PUBLIC_BASE_URL is not set: WeChat cannot fetch photos, so uploads stay unchecked")
     if settings.scheduler_enabled:
         from app.worker import start_in_web_process
 
