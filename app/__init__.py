@@ -26,7 +26,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     from app.console import register_console
     from app.services import Services
 
-    settings = settings or Settings.from_env()
+    # Production refuses weak secrets here, naming the variable (SystemExit).
+    settings = (settings or Settings.from_env()).safe()
     app = OpenAPI(
         __name__,
         info=Info(title="小区问题随手拍 API", version="1", description=API_DESCRIPTION),
@@ -56,6 +57,8 @@ def create_app(settings: Settings | None = None) -> Flask:
             settings.clock_offset_seconds,
             settings.clock_offset_seconds,
         )
+    if settings.production and not settings.public_base_url:
+        log.warning("PUBLIC_BASE_URL is not set: WeChat cannot fetch photos, so uploads stay unchecked")
     if settings.scheduler_enabled:
         from app.worker import start_in_web_process
 

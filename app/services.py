@@ -13,10 +13,11 @@ from app.clock import Clock
 from app.db import Database
 from app.settings import Settings
 from handlers.context import Context
-from handlers.ports import MiniProgramAPI, PhotoStore, WeComAPI
+from handlers.ports import MiniProgramAPI, PhotoStore, SeenStamps, WeComAPI
 
 if TYPE_CHECKING:
     from app.photos import LocalPhotoStorage
+    from app.photos.links import PhotoLinks
     from app.photos.s3 import S3PhotoStorage
     from app.wechat.tokens import TokenStore
     from routing import CountyConfig
@@ -76,6 +77,23 @@ class Services:
         return S3PhotoStorage(location)
 
     @cached_property
+    def photo_links(self) -> PhotoLinks:
+        from app.photos.links import PhotoLinks
+
+        s = self.settings
+        # Read through self so a clock set later (tests, trainers) is the one used.
+        return PhotoLinks(s.secret_key, lambda: self.clock.now(), s.public_base_url)
+
+    @cached_property
+    def seen_stamps(self) -> SeenStamps:
+        """Signed pushes already accepted: Redis when set, else the database."""
+        from app.wechat.stamps import DatabaseStamps, RedisStamps
+
+        if self.settings.redis_url:
+            return RedisStamps(self.settings.redis_url)
+        return DatabaseStamps(self.db)
+
+    @cached_property
     def token_storage(self) -> TokenStore:
         from app.wechat import make_token_storage
 
@@ -124,6 +142,8 @@ class Services:
             photos=self.photos,
             process_photo=process_upload,
             wechat=self.wechat,
+            photo_links=self.photo_links,
+            seen_stamps=self.seen_stamps,
             wecom=self.wecom,
             wake_outbox=self._wake,
             outbox_lease_seconds=self.settings.outbox_lease_seconds,

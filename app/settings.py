@@ -6,12 +6,18 @@ else in the code reads ``os.environ``.
 
 from __future__ import annotations
 
+import logging
 import os
-import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger("app.settings")
+
+# Development only: what a missing secret becomes (never in production).
+DEV_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"
+DEV_WECHAT_TOKEN = "sandbox-token"
+MIN_SECRET_KEY_LENGTH = 32
 
 
 def _int(env: dict[str, str], name: str, default: int) -> int:
@@ -73,15 +79,14 @@ class Settings:
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
         instance = ROOT / "instance"
-        secret = env.get("SECRET_KEY", "")
         return cls(
-            app_env=(env.get("APP_ENV") or "production").strip().lower(),
+            app_env=_choice(env, "APP_ENV", ("", "production", "development")) or "production",
             database_url=env.get("DATABASE_URL") or f"sqlite:///{instance / 'cases.db'}",
-            secret_key=secret or secrets.token_hex(32),
+            secret_key=env.get("SECRET_KEY", ""),
             wechat_appid=env.get("WECHAT_APPID") or "wx-sandbox-appid",
             wechat_secret=env.get("WECHAT_SECRET") or "sandbox-secret",
             wechat_api_base=_with_slash(env.get("WECHAT_API_BASE") or "https://api.weixin.qq.com/"),
-            wechat_token=env.get("WECHAT_TOKEN") or "sandbox-token",
+            wechat_token=env.get("WECHAT_TOKEN", ""),
             wechat_encoding_aes_key=env.get("WECHAT_ENCODING_AES_KEY", ""),
             wecom_corp_id=env.get("WECOM_CORP_ID", ""),
             wecom_secret=env.get("WECOM_SECRET", ""),
@@ -114,6 +119,35 @@ class Settings:
 
     def but(self, **changes: object) -> Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
+
+    def weak_secrets(self) -> list[str]:
+        """What production refuses, naming each variable (empty: all set)."""
+        weak = []
+        if len(self.secret_key) < MIN_SECRET_KEY_LENGTH:
+            weak.append(
+                f"SECRET_KEY must be set to at least {MIN_SECRET_KEY_LENGTH} characters, the same in every "
+                f"process (SECRET_KEY 至少 {MIN_SECRET_KEY_LENGTH} 个字符，所有进程相同)"
+            )
+        if not self.wechat_token:
+            weak.append(
+                "WECHAT_TOKEN must be set to the message-push token (WECHAT_TOKEN 未设置：消息推送 Token)"
+            )
+        return weak
+
+    def safe(self) -> Settings:
+        """Settings a process may start with. Production refuses weak secrets
+        (SystemExit naming the variable); development fills in fixed
+        defaults and says so, so every process of one machine agrees."""
+        weak = self.weak_secrets()
+        if not weak:
+            return self
+        if self.production:
+            raise SystemExit("APP_ENV=production refuses to start: " + "; ".join(weak))
+        for problem in weak:
+            log.warning("APP_ENV=development, using a development default: %s", problem)
+        return self.but(
+            secret_key=self.secret_key or DEV_SECRET_KEY, wechat_token=self.wechat_token or DEV_WECHAT_TOKEN
+        )
 
 
 def _choice(env: dict[str, str], name: str, allowed: tuple[str, ...]) -> str:

@@ -59,8 +59,25 @@ class Jobs:
 
         return self._leased("auto-close", 120, lambda: close_expired(self.services.context()))
 
+    def check_photos(self) -> Any:
+        """WeChat's image check of new photos (queued like notifications)."""
+        from handlers.cases.photo_checks import send_due_photo_checks
+
+        return self._leased("photo-checks", 60, lambda: send_due_photo_checks(self.services.context()))
+
+    def tidy_photos(self) -> Any:
+        """Photos never attached to a case, 24 hours on."""
+        from handlers.cases.photo_checks import remove_unattached_photos
+
+        return self._leased("photo-tidy", 600, lambda: remove_unattached_photos(self.services.context()))
+
+    def on_wakeup(self) -> None:
+        """New outbox rows or photos were committed."""
+        self._safely(self.send)
+        self._safely(self.check_photos)
+
     def run_all_once(self) -> None:
-        for job in (self.sweep, self.close, self.send):
+        for job in (self.sweep, self.close, self.send, self.check_photos, self.tidy_photos):
             self._safely(job)
 
     def _safely(self, job: Callable[[], Any]) -> None:
@@ -83,6 +100,15 @@ def build_scheduler(jobs: Jobs) -> BackgroundScheduler:
         **common,
     )
     scheduler.add_job(jobs._safely, "interval", args=[jobs.close], seconds=300, id="close", **common)
+    scheduler.add_job(jobs._safely, "interval", args=[jobs.tidy_photos], seconds=600, id="tidy", **common)
+    scheduler.add_job(
+        jobs._safely,
+        "interval",
+        args=[jobs.check_photos],
+        seconds=settings.outbox_interval_seconds,
+        id="check-photos",
+        **common,
+    )
     scheduler.add_job(
         jobs._safely,
         "interval",
@@ -105,7 +131,7 @@ def _listen_for_wakeups(jobs: Jobs, stop: threading.Event) -> None:
             if listener is None:
                 listener = Listener(services.settings.redis_url, services.db.engine)
             if listener.wait(services.settings.outbox_interval_seconds, stop):
-                jobs._safely(jobs.send)
+                jobs.on_wakeup()
         except Exception:  # noqa: BLE001
             log.exception("wake-up listener failed; retrying")
             stop.wait(1)
@@ -113,6 +139,7 @@ def _listen_for_wakeups(jobs: Jobs, stop: threading.Event) -> None:
 
 def run_worker(app: Flask, once: bool = False) -> None:
     services = app.extensions["services"]
+    services.settings.safe()  # a worker refuses weak secrets in production as the web does
     jobs = Jobs(services)
     if services.settings.clock_offset_seconds:
         log.warning("worker clock shifted by CLOCK_OFFSET_SECONDS=%s", services.settings.clock_offset_seconds)
@@ -143,9 +170,7 @@ def start_in_web_process(app: Flask) -> None:
     """SCHEDULER_ENABLED=1: one process runs the API and the jobs (developer setup)."""
     services = app.extensions["services"]
     jobs = Jobs(services)
-    services.on_outbox_write(
-        lambda: threading.Thread(target=jobs._safely, args=(jobs.send,), daemon=True).start()
-    )
+    services.on_outbox_write(lambda: threading.Thread(target=jobs.on_wakeup, daemon=True).start())
     scheduler = build_scheduler(jobs)
     scheduler.start()
     app.extensions["scheduler"] = scheduler

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Response
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -19,6 +20,19 @@ XLSX = {
     "description": "Excel 工作簿",
     "content": {MIMETYPE: {"schema": {"type": "string", "format": "binary"}}},
 }
+
+
+# OWASP's CSV-injection rule: text starting with one of these could be read
+# as a formula (=HYPERLINK(...) leaking the next cell, say).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_text(cell: Cell) -> None:
+    """A cell whose text could be read as a formula is written as text: a
+    string cell, marked with Excel's quote prefix so editing keeps it text."""
+    if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
+        cell.data_type = "s"
+        cell.quotePrefix = True
 
 
 def _width(value: Any) -> int:
@@ -37,6 +51,8 @@ def workbook(sheets: Sequence[Sheet]) -> bytes:
         for row in rows:
             values = list(row)
             sheet.append(values)
+            for cell in sheet[sheet.max_row]:
+                as_text(cell)
             widths = [max(w, _width(v)) for w, v in zip(widths, values, strict=False)]
         for cell in sheet[1]:
             cell.font = Font(bold=True)

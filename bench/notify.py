@@ -83,6 +83,8 @@ def main() -> None:
         "REDIS_URL": redis_url,
         "PHOTO_DIR": str(tmp / "photos"),
         "SECRET_KEY": "bench",
+        # The worker below is started through create_app: a development run.
+        "APP_ENV": "development",
     }
     services = Services(Settings.from_env(env))
     ctx = services.context()

@@ -8,7 +8,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from app.db import UnitOfWork
-from handlers.ports import Clock, MiniProgramAPI, OutboxWaker, PhotoProcessor, PhotoStore, WeComAPI
+from handlers.ports import (
+    Clock,
+    MiniProgramAPI,
+    OutboxWaker,
+    PhotoLinker,
+    PhotoProcessor,
+    PhotoStore,
+    SeenStamps,
+    WeComAPI,
+)
 from routing import CountyConfig
 
 
@@ -26,6 +35,9 @@ class Context:
     photos: PhotoStore
     process_photo: PhotoProcessor
     wechat: MiniProgramAPI
+    photo_links: PhotoLinker
+    # Signed WeChat pushes already accepted (replays are refused).
+    seen_stamps: SeenStamps
     wecom: WeComAPI | None = None
     # Called after a commit that wrote outbox rows, to wake the sender.
     wake_outbox: OutboxWaker = _nobody

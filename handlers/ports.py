@@ -58,7 +58,8 @@ class SendFailed(Exception):
 
 
 class StorageUnavailable(Exception):
-    """The photo store cannot be reached now; trying again later may work."""
+    """A store (the photos', the push stamps') cannot be reached now; trying
+    again later may work."""
 
 
 class PhotoRejected(Exception):
@@ -112,6 +113,12 @@ class MiniProgramAPI(Protocol):
         """The message id; raises SendFailed."""
         ...
 
+    def check_media(self, media_url: str, openid: str, scene: int = 2) -> str:
+        """Ask for an image check (``media_check_async`` v2): WeChat fetches
+        ``media_url`` itself and pushes the verdict later as a
+        ``wxa_media_check`` event. Answers its trace id; raises WeChatUnavailable."""
+        ...
+
 
 class WeComAPI(Protocol):
     """WeCom (企业微信) app messages, the fallback channel for staff."""
@@ -131,6 +138,29 @@ class PhotoStore(Protocol):
     def delete(self, key: str) -> None: ...
 
     def keys(self) -> Iterator[str]: ...
+
+
+class PhotoLinker(Protocol):
+    """Signed photo links."""
+
+    def public_url(self, photo_id: str) -> str | None:
+        """An absolute link to the display copy that anyone holding it (WeChat's
+        image check) may fetch for a few days; None without a public address."""
+        ...
+
+
+class SeenStamps(Protocol):
+    """The signed pushes already accepted, shared by every process (Redis or
+    the database), each kept until its window is over."""
+
+    def first_seen(self, key: str, now: datetime, until: datetime) -> bool:
+        """Remember ``key`` until ``until``; False when it was already there.
+        Raises StorageUnavailable."""
+        ...
+
+    def forget(self, key: str) -> None:
+        """Let ``key`` be accepted again (its push could not be handled)."""
+        ...
 
 
 class PhotoProcessor(Protocol):

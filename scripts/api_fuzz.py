@@ -26,6 +26,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -166,7 +167,8 @@ def _some_data(base: str, env: dict[str, str], resident: str) -> dict[str, list[
         "POST",
         f"{api}/staff/cases/{cases[1]}/extension",
         handler,
-        json={"reason": "需要协调", "until": "2099-01-31"},
+        # At most a year ahead; the served app's clock is this machine's.
+        json={"reason": "需要协调", "until": (datetime.now(UTC) + timedelta(days=60)).date().isoformat()},
     )
     return {
         "cases": cases,

@@ -29,7 +29,8 @@ def main() -> int:
     env.setdefault("WECOM_SECRET", "sandbox-wecom-secret")
     env.setdefault("WECOM_AGENT_ID", "1000002")
     env.setdefault("APP_ENV", "development")
-    env.setdefault("SECRET_KEY", "dev-only-secret-change-me")
+    env.setdefault("SECRET_KEY", "development-only-secret-key-change-me-in-production")
+    env.setdefault("WECHAT_TOKEN", "sandbox-token")
     env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{args.port}")
     flask = [str(BIN / "flask"), "--app", "app"]
 
@@ -38,7 +39,20 @@ def main() -> int:
 
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.fakewechat", "--port", str(args.sandbox_port)], cwd=ROOT, env=env
+            [
+                sys.executable,
+                "-m",
+                "tests.fakewechat",
+                "--port",
+                str(args.sandbox_port),
+                # The sandbox pushes image-check verdicts back, signed as WeChat does.
+                "--push-url",
+                f"http://127.0.0.1:{args.port}/wechat/callback",
+                "--push-token",
+                env["WECHAT_TOKEN"],
+            ],
+            cwd=ROOT,
+            env=env,
         ),
         subprocess.Popen(
             [

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,8 @@ from sqlalchemy.engine import make_url
 from tests.fakewechat import FakeWeChat
 
 ROOT = Path(__file__).resolve().parent.parent
+# The message-push key of the tests' mini-program (43 characters, as WeChat's admin console makes them).
+ENCODING_AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 
 # The S3-compatible store (moto's server mode) for the photo-storage tests.
 pytest_plugins = ["tests.s3fake"]
@@ -108,14 +112,17 @@ def settings(database_url: str, fake_wechat: FakeWeChat, tmp_path: Path) -> Any:
         {
             "APP_ENV": "development",
             "DATABASE_URL": database_url,
-            "SECRET_KEY": "test-secret",
+            "SECRET_KEY": "test-secret-of-at-least-32-characters",
             "WECHAT_API_BASE": fake_wechat.base_url,
             "WECOM_API_BASE": fake_wechat.base_url,
             "WECOM_CORP_ID": "ww-test-corp",
             "WECOM_SECRET": "wecom-secret",
             "WECOM_AGENT_ID": "1000002",
             "WECHAT_TOKEN": "test-push-token",
+            "WECHAT_ENCODING_AES_KEY": ENCODING_AES_KEY,
             "PHOTO_DIR": str(tmp_path / "photos"),
+            # Where WeChat's image check would fetch photos; the `live` fixture serves it.
+            "PUBLIC_BASE_URL": "http://127.0.0.1:9",
         }
     )
 
@@ -141,3 +148,38 @@ def services(app: Any) -> Any:
 @pytest.fixture
 def client(app: Any) -> Any:
     return app.test_client()
+
+
+@dataclass
+class Live:
+    """The test's application served over HTTP on loopback, as WeChat reaches it."""
+
+    base_url: str
+    fake: FakeWeChat
+
+    @property
+    def callback(self) -> str:
+        return f"{self.base_url}/wechat/callback"
+
+
+@pytest.fixture
+def live(app: Any, services: Any, settings: Any, fake_wechat: FakeWeChat) -> Iterator[Live]:
+    """Serves ``app`` on a free loopback port, makes it the public address
+    its photo links are built on, and points the fake WeChat's pushes at its
+    /wechat/callback (signed with the tests' token and key)."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    base = f"http://127.0.0.1:{server.server_port}"
+    services.photo_links.public_base_url = base
+    thread = threading.Thread(target=server.serve_forever, name="live-app", daemon=True)
+    thread.start()
+    fake_wechat.configure_push(
+        f"{base}/wechat/callback",
+        settings.wechat_token,
+        aes_key=settings.wechat_encoding_aes_key,
+        appid=settings.wechat_appid,
+    )
+    yield Live(base, fake_wechat)
+    server.shutdown()
+    thread.join(timeout=5)

@@ -7,15 +7,18 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from handlers.ports import (
     JSONDict,
     MiniProgramAPI,
     OutboxWaker,
+    PhotoLinker,
     PhotoProcessor,
     PhotoRejected,
     PhotoStore,
     ProcessedPhoto,
+    SeenStamps,
     SendFailed,
     WeChatRejected,
     WeChatSession,
@@ -30,6 +33,8 @@ class FakeMiniProgram:
     otherwise; subscribe messages are recorded, or fail as queued."""
 
     verdict: str = "pass"  # or review, risky, away
+    media_away: bool = False
+    media_checks: list[JSONDict] = field(default_factory=list)
     sent: list[JSONDict] = field(default_factory=list)
     send_failures: list[SendFailed] = field(default_factory=list)
     used_codes: set[str] = field(default_factory=set)
@@ -62,6 +67,13 @@ class FakeMiniProgram:
         self.sent.append({"touser": openid, "template_id": template_id, "data": data, "page": page})
         return f"msg-{len(self.sent)}"
 
+    def check_media(self, media_url: str, openid: str, scene: int = 2) -> str:
+        if self.media_away:
+            raise WeChatUnavailable("fake: down")
+        trace_id = f"trace-{len(self.media_checks) + 1}"
+        self.media_checks.append({"media_url": media_url, "openid": openid, "trace_id": trace_id})
+        return trace_id
+
 
 @dataclass
 class FakeWeCom:
@@ -93,6 +105,32 @@ class MemoryPhotoStore:
         yield from sorted(self.objects)
 
 
+@dataclass
+class FakePhotoLinks:
+    """Public links on a made-up address, or none when ``base`` is empty."""
+
+    base: str = "https://cases.test"
+
+    def public_url(self, photo_id: str) -> str | None:
+        return f"{self.base}/api/v1/photos/{photo_id}?signed" if self.base else None
+
+
+class MemoryStamps:
+    """Push stamps in a dict, expiring on the clock they are given."""
+
+    def __init__(self) -> None:
+        self.until: dict[str, datetime] = {}
+
+    def first_seen(self, key: str, now: datetime, until: datetime) -> bool:
+        if key in self.until and self.until[key] > now:
+            return False
+        self.until[key] = until
+        return True
+
+    def forget(self, key: str) -> None:
+        self.until.pop(key, None)
+
+
 def fake_processor(data: bytes) -> ProcessedPhoto:
     """Anything starting with ``JPEG`` is a 1600x1200 photo; anything else is refused."""
     if not data:
@@ -117,4 +155,6 @@ _mini: MiniProgramAPI = FakeMiniProgram()
 _wecom: WeComAPI = FakeWeCom()
 _store: PhotoStore = MemoryPhotoStore()
 _processor: PhotoProcessor = fake_processor
+_links: PhotoLinker = FakePhotoLinks()
+_stamps: SeenStamps = MemoryStamps()
 _waker: OutboxWaker = CountingWaker()

@@ -13,10 +13,11 @@ from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from app import open311
-from app.api.bodies import check_json_body
+from app.api.bodies import check_json_body, closing, drain, refuse_oversized
 from app.api.errors import HTTP_MESSAGES, domain_error, error
+from app.api.limits import init_limits
 from handlers.commands import invalid
-from handlers.errors import DomainError
+from handlers.errors import DomainError, TooLarge
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,8 @@ def register_api(app: OpenAPI) -> None:
     ):
         app.register_api(module.bp)
     app.register_blueprint(open311.bp)
-    app.register_error_handler(DomainError, domain_error)
+    init_limits(app, app.extensions["settings"].redis_url)
+    app.before_request(refuse_oversized)
     app.before_request(check_json_body)
     _register_errors(app)
 
@@ -76,25 +78,41 @@ def register_api(app: OpenAPI) -> None:
         return redirect("/api/v1/swagger")  # type: ignore[return-value]
 
 
-def _register_errors(app: OpenAPI) -> None:
-    """Every error answers JSON, except the console's pages (an HTML page) and
-    Open311 (GeoReport's error list)."""
+def _domain_error(exc: DomainError) -> Response:
+    response = domain_error(exc)
+    return closing(response) if isinstance(exc, TooLarge) else response
+
+
+def _http_error(exc: HTTPException) -> Response | tuple[str, int]:
     from app.console import error_page, is_console_request
 
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> Response | tuple[str, int]:
-        status = exc.code or 500
-        if request.path.startswith(open311.PREFIX):
-            return open311.http_error(exc)
-        if is_console_request():
-            return error_page(HTTP_MESSAGES.get(status, "请求失败"), status)
-        return error(exc.name.lower().replace(" ", "_"), HTTP_MESSAGES.get(status, "请求失败"), status)
+    status = exc.code or 500
+    if status == 413:
+        drain()  # a chunked body that grew past the limit while we read it
+    if request.path.startswith(open311.PREFIX):
+        response = open311.http_error(exc)
+    elif is_console_request():
+        return error_page(HTTP_MESSAGES.get(status, "请求失败"), status)
+    else:
+        response = error(exc.name.lower().replace(" ", "_"), HTTP_MESSAGES.get(status, "请求失败"), status)
+    return closing(response) if status == 413 else response
 
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception) -> Response | tuple[str, int]:
-        log.exception("unhandled error")
-        if request.path.startswith(open311.PREFIX):
-            return open311.unexpected()
-        if is_console_request():
-            return error_page("系统繁忙，请稍后再试", 500)
-        return error("internal_error", "系统繁忙，请稍后再试", 500)
+
+def _unexpected(exc: Exception) -> Response | tuple[str, int]:
+    from app.console import error_page, is_console_request
+
+    log.exception("unhandled error")
+    if request.path.startswith(open311.PREFIX):
+        return open311.unexpected()
+    if is_console_request():
+        return error_page("系统繁忙，请稍后再试", 500)
+    return error("internal_error", "系统繁忙，请稍后再试", 500)
+
+
+def _register_errors(app: OpenAPI) -> None:
+    """One error answer for everything: ``{"error": {"code", "message"}}``
+    (the console's pages get an HTML page, Open311 GeoReport's error list),
+    never a stack trace or werkzeug's HTML page."""
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from app.api.photo_links import signed_url
 from app.models import Case, Photo, User
+from app.models.cases import MEDIA_RISKY
 from handlers.cases.queries import CaseView
 from routing import CountyConfig
 
@@ -80,12 +81,15 @@ class UploadedPhotoOut(PhotoOut):
 
 
 def photo_out(photo: Photo) -> PhotoOut:
+    # A risky photo reaches only its uploader and the supervisors, through
+    # links that open it (handlers/cases/access.py: photo_visible_to).
+    restricted = photo.media_check == MEDIA_RISKY
     return PhotoOut(
         id=photo.id,
         width=photo.width,
         height=photo.height,
-        url=signed_url(photo.id, "display"),
-        thumb_url=signed_url(photo.id, "thumb"),
+        url=signed_url(photo.id, "display", restricted),
+        thumb_url=signed_url(photo.id, "thumb", restricted),
     )
 
 

@@ -5,14 +5,56 @@ body stays cached on the request for the view's validation."""
 from __future__ import annotations
 
 import json
+import time
 
-from flask import request
+from flask import Response, current_app, request
 
-from handlers.errors import BadRequest, Unsupported
+from handlers.errors import BadRequest, TooLarge, Unsupported
 
 MAX_DEPTH = 32
 # Endpoints whose body is a file upload, not JSON.
 MULTIPART = {"photos.upload"}
+# What we read and drop of a refused body at most, so that a client still
+# sending (a phone sends the whole file before it reads) gets our 413
+# instead of a connection reset; beyond it, the connection is closed.
+DRAIN_BYTES = 64 * 1024 * 1024
+DRAIN_SECONDS = 10.0
+
+
+def drain() -> None:
+    """Read and drop what is left of the request body, bounded in bytes and time."""
+    stream = request.environ.get("wsgi.input")
+    length = request.content_length
+    if stream is None or (length is None and not request.environ.get("wsgi.input_terminated")):
+        return  # no end we could wait for
+    left = min(length if length is not None else DRAIN_BYTES, DRAIN_BYTES)
+    deadline = time.monotonic() + DRAIN_SECONDS
+    try:
+        while left > 0 and time.monotonic() < deadline:
+            chunk = stream.read(min(64 * 1024, left))
+            if not chunk:
+                return
+            left -= len(chunk)
+    except (OSError, ValueError):
+        return  # the client went away
+
+
+def closing(response: Response) -> Response:
+    """After a refused body, this connection is done with."""
+    response.headers["Connection"] = "close"
+    return response
+
+
+def refuse_oversized() -> None:
+    """Before everything: a body declared larger than we take is a 413, read
+    to its end first so the client can read the answer."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit is None or request.content_length is None or request.content_length <= limit:
+        return
+    drain()
+    if request.endpoint in MULTIPART:
+        raise TooLarge("图片超过 10MB，请压缩后重试", "photo_too_large")
+    raise TooLarge("请求内容太大", "body_too_large")
 
 
 def _depth(value: object) -> int:

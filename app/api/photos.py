@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from flask import Response, request
 from flask_openapi3 import FileStorage
 from pydantic import Field
 
 from app.api.answers import UploadedPhotoOut, answer, photo_out
+from app.api.limits import UPLOAD_LIMIT, UPLOAD_MESSAGE, limiter
 from app.api.photo_links import signature_ok
 from app.api.web import BEARER, blueprint, caller, ctx, errors
 from handlers.cases.photos import open_photo, upload_photo
-from handlers.commands import Query
+from handlers.commands import ParamInt, Query
 from handlers.errors import BadRequest, NotFound, TooLarge, Unsupported
 
 bp = blueprint("photos", "/api/v1/photos", "照片")
@@ -49,8 +52,9 @@ def _one_file() -> bytes:
 
 
 @bp.post("", responses={201: UploadedPhotoOut})
+@limiter.limit(UPLOAD_LIMIT, error_message=UPLOAD_MESSAGE)
 def upload(form: Upload) -> Response:
-    """上传一张照片（multipart/form-data，字段名 file）"""
+    """上传一张照片（multipart/form-data，字段名 file；每人每分钟最多 30 张）"""
     user = caller()
     photo = upload_photo(ctx(), user.id, _one_file())
     return answer(UploadedPhotoOut(**photo_out(photo).model_dump(), sha256=photo.sha256), 201)
@@ -61,15 +65,17 @@ class PhotoPath(Query):
 
 
 class Signature(Query):
-    e: str | None = Field(default=None, max_length=12, description="签名链接的过期时间")
-    s: str | None = Field(default=None, max_length=64, description="签名")
+    e: ParamInt | None = Field(default=None, title="链接有效期", description="签名链接的过期时间（Unix 秒）")
+    s: str | None = Field(default=None, max_length=64, title="签名", description="签名")
+    r: Literal["1"] | None = Field(default=None, title="受限链接", description="仅发给上传者和督办人员的链接")
 
 
 def _serve(photo_id: str, variant: str, link: Signature) -> Response:
-    if link.e or link.s:
-        if not signature_ok(photo_id, variant, link.e, link.s):
+    if link.e is not None or link.s:
+        restricted = link.r == "1"
+        if not signature_ok(photo_id, variant, link.e, link.s, restricted):
             raise NotFound("链接已失效，请刷新后重试", "photo_link_expired")
-        data = open_photo(ctx(), photo_id, None, variant == "thumb")
+        data = open_photo(ctx(), photo_id, None, variant == "thumb", restricted)
     else:
         data = open_photo(ctx(), photo_id, caller(), variant == "thumb")
     response = Response(data, mimetype="image/jpeg")

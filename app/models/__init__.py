@@ -12,7 +12,7 @@ from app.models.cases import (
 )
 from app.models.console import ConsoleLogin, ConsoleLoginFailure, ConsoleSession
 from app.models.open311 import Open311Filing, Open311Key
-from app.models.outbox import CallbackReceipt, JobLock, Notification, WeChatTokenCache
+from app.models.outbox import CallbackReceipt, JobLock, Notification, PushStamp, WeChatTokenCache
 from app.models.people import StaffInvite, Subscription, User
 from app.models.places import (
     Community,
@@ -47,6 +47,7 @@ __all__ = [
     "Open311Key",
     "Photo",
     "PropertyCompany",
+    "PushStamp",
     "StaffInvite",
     "StarRating",
     "Subscription",

@@ -59,6 +59,8 @@ class Case(Base):
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), default=None)
     violation: Mapped[str | None] = mapped_column(String(16), default=None)  # confirmed | denied
     idempotency_key: Mapped[str | None] = mapped_column(String(128), default=None)
+    # SHA-256 of the filing's canonical body: a key reused with another body is refused.
+    idempotency_hash: Mapped[str | None] = mapped_column(String(64), default=None)
 
     community: Mapped[Community] = relationship(lazy="joined")
     primary_department: Mapped[Department | None] = relationship(lazy="joined")
@@ -129,6 +131,18 @@ class CaseEvent(Base):
     case: Mapped[Case] = relationship(back_populates="events")
 
 
+# WeChat's image check of a photo (``media_check``): queued to be sent (again
+# at ``media_next_at``), sent and awaiting the verdict pushed for
+# ``media_trace_id``, then WeChat's verdict; ``failed`` when it could never be
+# sent, ``unchecked`` when nothing could fetch it (no public address; photos
+# from before the check existed).
+MEDIA_QUEUED, MEDIA_SENT, MEDIA_FAILED, MEDIA_UNCHECKED = "queued", "sent", "failed", "unchecked"
+MEDIA_PASS, MEDIA_REVIEW, MEDIA_RISKY = "pass", "review", "risky"
+MEDIA_VERDICTS = (MEDIA_PASS, MEDIA_REVIEW, MEDIA_RISKY)
+# A case with such a photo needs a person to look at it (``needs_review``).
+MEDIA_FLAGGED = (MEDIA_REVIEW, MEDIA_RISKY, MEDIA_FAILED)
+
+
 class Photo(Base):
     """An uploaded photo. ``id`` is random so its URL cannot be guessed."""
 
@@ -144,6 +158,17 @@ class Photo(Base):
     display_key: Mapped[str] = mapped_column(String(128))
     thumb_key: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime]
+    media_check: Mapped[str] = mapped_column(String(16), default=MEDIA_QUEUED, server_default=MEDIA_UNCHECKED)
+    media_trace_id: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    media_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    media_next_at: Mapped[datetime | None] = mapped_column(default=None)
+    media_checked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    __table_args__ = (
+        # The photo checks still to send, and the unattached photos to remove.
+        Index("ix_photos_media_due", "media_check", "media_next_at"),
+        Index("ix_photos_unattached", "case_id", "created_at"),
+    )
 
 
 class Extension(Base):

@@ -70,3 +70,14 @@ class CallbackReceipt(Base):
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     received_at: Mapped[datetime]
+
+
+class PushStamp(Base):
+    """A (timestamp, nonce, signature) of a WeChat push already accepted, kept
+    for the acceptance window so the same signed request is never taken twice
+    (the database's copy when there is no Redis)."""
+
+    __tablename__ = "push_stamps"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -53,6 +53,22 @@ class MiniProgram:
         suggest = (result.get("result") or {}).get("suggest")
         return str(suggest) if suggest in ("pass", "review", "risky") else "review"
 
+    def check_media(self, media_url: str, openid: str, scene: int = 2) -> str:
+        """media_check_async v2: the trace id the verdict will be pushed with."""
+        data = {"media_url": media_url, "media_type": 2, "version": 2, "scene": scene, "openid": openid}
+        try:
+            result = self._call(
+                lambda: self.client.post(
+                    "wxa/media_check_async", api_base_url=self.client.api_base, data=data
+                )
+            )
+        except WeChatClientException as exc:
+            raise WeChatUnavailable(f"media_check_async: {exc.errcode} {exc.errmsg}") from exc
+        trace_id = result.get("trace_id") or result.get("traceId")
+        if not trace_id:
+            raise WeChatUnavailable("media_check_async answered no trace_id")
+        return str(trace_id)
+
     def send_subscribe(
         self, openid: str, template_id: str, data: JSONDict, page: str | None = None, state: str = "formal"
     ) -> str:

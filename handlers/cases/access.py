@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, or_, select, true
 from sqlalchemy.orm import Session
 
 from app.models import Assignment, Case, Photo, User
+from app.models.cases import MEDIA_RISKY
 from app.models.people import SUPERVISORS
 from handlers.errors import Conflict, Forbidden, Invalid, NotFound
 from routing import CountyConfig
@@ -62,6 +63,12 @@ def visible_cases(user: User) -> ColumnElement[bool]:
         ours = select(Assignment.case_id).where(Assignment.department_id == user.department_id)
         return or_(own, Case.id.in_(ours))
     return own
+
+
+def photo_visible_to(photo: Photo, user: User) -> bool:
+    """A photo WeChat found risky is hidden from everyone but its uploader and
+    the supervisors; any other photo follows its case."""
+    return photo.media_check != MEDIA_RISKY or photo.owner_id == user.id or user.role in SUPERVISORS
 
 
 def _refused(exc: StepRefused, user: User, county: CountyConfig, role: str | None) -> Exception:

@@ -9,7 +9,7 @@ asks for an extension and resolves; co-handlers (协办) and the township
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from app.models import Extension, User
 from handlers.cases.access import own_unused_photos, take
 from handlers.cases.clocks import advance
+from handlers.cases.content import screen_as
 from handlers.cases.timeline import record
 from handlers.commands import Command
 from handlers.context import Context
@@ -32,6 +33,8 @@ from routing.periods import FIRST_YEAR, LAST_YEAR, parse_day
 Note = Annotated[str, Field(min_length=1, max_length=1000, title="说明")]
 Reason = Annotated[str, Field(min_length=2, max_length=500, title="原因")]
 PhotoIds = Annotated[list[str], Field(max_length=9, title="照片")]
+# An extension is counted against working time; a year is more than any case needs.
+MAX_EXTENSION = timedelta(days=366)
 
 
 class Nothing(Command):
@@ -84,11 +87,13 @@ def accept_case(ctx: Context, case_id: int, user_id: int) -> None:
 
 
 def add_progress(ctx: Context, case_id: int, user_id: int, cmd: Progress) -> None:
+    flagged = screen_as(ctx, user_id, cmd.note)
     now = ctx.now()
     with ctx.uow() as uow:
         s = uow.session
         user = _staff(s, user_id)
         case, step = take(s, case_id, user, "progress", ctx.county)
+        case.needs_review = case.needs_review or flagged
         own_unused_photos(s, user.id, cmd.photo_ids)
         advance(case, step, ctx.county, now)
         record(s, case, "progress", now, by=user, note=cmd.note, photo_ids=cmd.photo_ids)
@@ -107,13 +112,15 @@ def _violation_clause(ctx: Context, category_code: str, violation: str | None) -
 
 
 def resolve_case(ctx: Context, case_id: int, user_id: int, cmd: Resolve) -> None:
+    if not cmd.photo_ids:
+        raise Invalid("办结需要至少一张现场照片作为证据", "evidence_required")
+    flagged = screen_as(ctx, user_id, cmd.note)
     now = ctx.now()
     with ctx.uow() as uow:
         s = uow.session
         user = _staff(s, user_id)
         case, step = take(s, case_id, user, "resolve", ctx.county)
-        if not cmd.photo_ids:
-            raise Invalid("办结需要至少一张现场照片作为证据", "evidence_required")
+        case.needs_review = case.needs_review or flagged
         clause = _violation_clause(ctx, case.category, cmd.violation)
         own_unused_photos(s, user.id, cmd.photo_ids)
         late = bool(case.resolve_due_at and now > case.resolve_due_at)
@@ -139,11 +146,13 @@ def resolve_case(ctx: Context, case_id: int, user_id: int, cmd: Resolve) -> None
 
 def return_case(ctx: Context, case_id: int, user_id: int, cmd: Return) -> None:
     reason = cmd.reason
+    flagged = screen_as(ctx, user_id, reason)
     now = ctx.now()
     with ctx.uow() as uow:
         s = uow.session
         user = _staff(s, user_id)
         case, step = take(s, case_id, user, "return", ctx.county)
+        case.needs_review = case.needs_review or flagged
         advance(case, step, ctx.county, now)
         record(s, case, "returned", now, by=user, note=reason)
         # The leading group office re-dispatches it.
@@ -171,6 +180,7 @@ def deadline_from(text: str, tz: ZoneInfo) -> datetime:
 
 def request_extension(ctx: Context, case_id: int, user_id: int, cmd: ExtensionRequest) -> Extension:
     reason, until = cmd.reason, deadline_from(cmd.until, ctx.county.tz)
+    flagged = screen_as(ctx, user_id, reason)
     now = ctx.now()
     with ctx.uow() as uow:
         s = uow.session
@@ -178,6 +188,8 @@ def request_extension(ctx: Context, case_id: int, user_id: int, cmd: ExtensionRe
         case, _step = take(s, case_id, user, "extension", ctx.county)
         if until <= now or (case.resolve_due_at is not None and until <= case.resolve_due_at):
             raise Invalid("延期时间应晚于当前办结期限", "invalid_until")
+        if until > now + MAX_EXTENSION:
+            raise Invalid("延期时间最长为一年", "invalid_until")
         if s.scalar(select(Extension.id).where(Extension.case_id == case.id, Extension.status == "pending")):
             raise Conflict("已有待审批的延期申请", "extension_pending")
         extension = Extension(
@@ -185,6 +197,7 @@ def request_extension(ctx: Context, case_id: int, user_id: int, cmd: ExtensionRe
         )
         s.add(extension)
         case.updated_at = now
+        case.needs_review = case.needs_review or flagged
         record(s, case, "extension_requested", now, by=user, note=reason, until=until.isoformat())
         payload = case_payload(case, ctx.county) | {"step": "延期审批", "note": reason}
         enqueue(s, now, "escalation", case, supervisors(s), payload)

@@ -6,8 +6,11 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from sqlalchemy.orm import Session
+
 from app.models import Case, Photo, User
-from handlers.cases.access import can_view
+from app.models.cases import MEDIA_QUEUED, MEDIA_RISKY
+from handlers.cases.access import can_view, photo_visible_to
 from handlers.context import Context
 from handlers.errors import BadRequest, DomainError, Invalid, NotFound, TooLarge, Unavailable, Unsupported
 from handlers.ports import PhotoRejected, StorageUnavailable
@@ -55,25 +58,42 @@ def upload_photo(ctx: Context, owner_id: int, data: bytes) -> Photo:
             display_key=display_key,
             thumb_key=thumb_key,
             created_at=ctx.now(),
+            # WeChat's image check is sent by the worker, like a notification
+            # (handlers/cases/photo_checks.py): an upload never waits on WeChat.
+            media_check=MEDIA_QUEUED,
+            media_next_at=ctx.now(),
         )
         uow.session.add(photo)
         uow.commit()
         uow.session.expunge(photo)
+    ctx.wake_outbox()
     return photo
 
 
-def open_photo(ctx: Context, photo_id: str, user: User | None, thumb: bool) -> bytes:
+def _may_open(s: Session, photo: Photo, user: User | None, restricted_link: bool) -> bool:
+    if user is None:
+        # A signed link proved the right to see it; a photo WeChat found risky
+        # opens only through the restricted links its uploader and the
+        # supervisors are handed after the verdict.
+        return photo.media_check != MEDIA_RISKY or restricted_link
+    if not photo_visible_to(photo, user):
+        return False
+    if photo.owner_id == user.id:
+        return True
+    case = s.get(Case, photo.case_id) if photo.case_id is not None else None
+    return case is not None and can_view(s, case, user)
+
+
+def open_photo(
+    ctx: Context, photo_id: str, user: User | None, thumb: bool, restricted_link: bool = False
+) -> bytes:
     """The stored bytes. ``user`` is the caller, who must be the uploader or a
     party to the photo's case (else 404); None when a signed link already
     proved the right to see it."""
     with ctx.uow() as uow:
         photo = uow.session.get(Photo, photo_id)
-        if photo is None:
+        if photo is None or not _may_open(uow.session, photo, user, restricted_link):
             raise NotFound("找不到该照片", "photo_not_found")
-        if user is not None and photo.owner_id != user.id:
-            case = uow.session.get(Case, photo.case_id) if photo.case_id is not None else None
-            if case is None or not can_view(uow.session, case, user):
-                raise NotFound("找不到该照片", "photo_not_found")
         key = photo.thumb_key if thumb else photo.display_key
     with _store_reachable():
         data = ctx.photos.get(key)

@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import Case, CaseEvent, Extension, Photo, User
-from handlers.cases.access import actors_of, can_view, department_role
+from handlers.cases.access import actors_of, can_view, department_role, photo_visible_to
 from handlers.context import Context
 from handlers.errors import NotFound
 from routing import CountyConfig
@@ -58,7 +58,8 @@ def _timeline(
     for photo in s.scalars(
         select(Photo).where(Photo.case_id == case.id).order_by(Photo.created_at, Photo.id)
     ):
-        by_event.setdefault(photo.event_id or 0, []).append(photo)
+        if photo_visible_to(photo, viewer):
+            by_event.setdefault(photo.event_id or 0, []).append(photo)
     entries = [
         TimelineEntry(e.at, e.kind, _by(e, case, viewer, county), e.note, e.step, by_event.get(e.id, []))
         for e in case.events

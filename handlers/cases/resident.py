@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.models import Case, User
 from handlers.cases.access import take
 from handlers.cases.clocks import advance, rating_deadline
+from handlers.cases.content import screen_as
 from handlers.cases.timeline import record
 from handlers.commands import Command
 from handlers.context import Context
@@ -42,10 +43,12 @@ class Reopen(Command):
 
 
 def rate_case(ctx: Context, case_id: int, user_id: int, cmd: Rating) -> None:
+    flagged = screen_as(ctx, user_id, cmd.comment)
     now = ctx.now()
     with ctx.uow() as uow:
         s = uow.session
         case, step, user = _reporter_step(s, case_id, user_id, "rate", ctx.county, now)
+        case.needs_review = case.needs_review or flagged
         case.rating = cmd.score
         case.rating_comment = cmd.comment
         advance(case, step, ctx.county, now)
@@ -55,10 +58,12 @@ def rate_case(ctx: Context, case_id: int, user_id: int, cmd: Rating) -> None:
 
 
 def reopen_case(ctx: Context, case_id: int, user_id: int, cmd: Reopen) -> None:
+    flagged = screen_as(ctx, user_id, cmd.reason)
     now = ctx.now()
     with ctx.uow() as uow:
         s = uow.session
         case, step, user = _reporter_step(s, case_id, user_id, "reopen", ctx.county, now)
+        case.needs_review = case.needs_review or flagged
         advance(case, step, ctx.county, now)
         record(s, case, "reopened", now, by=user, note=cmd.reason)
         if case.primary_department_id is not None:

@@ -3,6 +3,8 @@ the case, its first events and the departments' notifications at once."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -57,10 +59,27 @@ class Channel:
     write: Callable[[Session, Case], None]
 
 
-def _existing(s: Session, reporter_id: int, key: str | None) -> Case | None:
+def body_hash(cmd: NewCase) -> str:
+    """The filing as validated, canonical: the same report hashes the same
+    however its JSON was spaced or ordered."""
+    canonical = json.dumps(
+        cmd.model_dump(mode="json"), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _existing(s: Session, reporter_id: int, key: str | None, digest: str) -> Case | None:
+    """The case this reporter already filed with ``key``; 422 when the key
+    was used for another report (an urgent second report is never dropped)."""
     if not key:
         return None
-    return s.scalar(select(Case).where(Case.reporter_id == reporter_id, Case.idempotency_key == key))
+    case = s.scalar(select(Case).where(Case.reporter_id == reporter_id, Case.idempotency_key == key))
+    if case is not None and case.idempotency_hash not in (None, digest):
+        raise Invalid(
+            "这个 Idempotency-Key 已用于另一份内容不同的报告，请为新的报告换一个新的键",
+            "idempotency_key_reused",
+        )
+    return case
 
 
 def _within_daily_limit(s: Session, reporter_id: int, now: datetime, county: CountyConfig) -> None:
@@ -101,10 +120,10 @@ def _new_case(
     )
 
 
-def _reporter(ctx: Context, reporter_id: int, key: str | None) -> tuple[str, Case | None]:
+def _reporter(ctx: Context, reporter_id: int, key: str | None, digest: str) -> tuple[str, Case | None]:
     """The reporter's openid, and the case a repeated key already filed."""
     with ctx.uow() as uow:
-        existing = _existing(uow.session, reporter_id, key)
+        existing = _existing(uow.session, reporter_id, key, digest)
         existing_id = existing.id if existing is not None else None
         reporter = uow.session.get(User, reporter_id)
         if reporter is None:
@@ -122,27 +141,49 @@ def submit_case(
 ) -> tuple[Case, bool]:
     """File the case; answers (case, created). A repeated idempotency key
     answers the first case and files nothing."""
-    county = ctx.county
-    category = county.categories.get(cmd.category)
+    category = ctx.county.categories.get(cmd.category)
     if category is None:
         raise Invalid("请选择有效的问题类别", "unknown_category")
-    openid, existing = _reporter(ctx, reporter_id, idempotency_key)
+    digest = body_hash(cmd)
+    openid, existing = _reporter(ctx, reporter_id, idempotency_key, digest)
     if existing is not None:
         return existing, False
     needs_review = screen(ctx, f"{cmd.description}\n{cmd.location_text}".strip(), openid)
-    now = ctx.now()
+    filing = _Filing(reporter_id, cmd, category, idempotency_key, digest, needs_review, channel)
+    case_id, created = _write(ctx, filing)
+    if created:
+        ctx.wake_outbox()
+    return load_case(ctx, case_id), created
+
+
+@dataclass(frozen=True)
+class _Filing:
+    reporter_id: int
+    cmd: NewCase
+    category: Category
+    key: str | None
+    digest: str
+    needs_review: bool
+    channel: Channel | None
+
+
+def _write(ctx: Context, f: _Filing) -> tuple[int, bool]:
+    """The case, its assignments, first events and notifications in one
+    transaction; (case id, created)."""
+    county, now = ctx.county, ctx.now()
     with ctx.uow() as uow:
         s = uow.session
-        community = s.get(Community, cmd.community_id)
+        community = s.get(Community, f.cmd.community_id)
         if community is None:
             raise NotFound("找不到该小区", "unknown_community")
-        reporter = s.get(User, reporter_id)
+        reporter = s.get(User, f.reporter_id)
         assert reporter is not None
         _within_daily_limit(s, reporter.id, now, county)
-        photos = own_unused_photos(s, reporter.id, cmd.photo_ids)
-        routed, departments = routed_departments(s, county, category.code, community.township.name)
-        case = _new_case(s, cmd, category, reporter, community, now, county)
-        case.needs_review, case.idempotency_key = needs_review, idempotency_key
+        photos = own_unused_photos(s, reporter.id, f.cmd.photo_ids)
+        routed, departments = routed_departments(s, county, f.category.code, community.township.name)
+        case = _new_case(s, f.cmd, f.category, reporter, community, now, county)
+        case.needs_review, case.idempotency_key = f.needs_review, f.key
+        case.idempotency_hash = f.digest if f.key else None
         s.add(case)
         start_clocks(case, county, now)
         assign(s, case, routed, departments, now)
@@ -151,21 +192,17 @@ def submit_case(
         except IntegrityError:
             # A concurrent retry with the same key won the race.
             uow.rollback()
-            existing = _existing(uow.session, reporter_id, idempotency_key)
+            existing = _existing(uow.session, f.reporter_id, f.key, f.digest)
             if existing is None:
                 raise
-            case_id = existing.id
-            uow.session.close()
-            return load_case(ctx, case_id), False
-        note = channel.note if channel else ""
+            return existing.id, False
+        note = f.channel.note if f.channel else ""
         record(s, case, "submitted", now, by=reporter, note=note, photo_ids=[p.id for p in photos])
-        if channel is not None:
-            channel.write(s, case)
+        if f.channel is not None:
+            f.channel.write(s, case)
         announce(s, case, routed, departments, now, county, f"按责任清单（{county.version}）派发")
         uow.commit()
-        case_id = case.id
-    ctx.wake_outbox()
-    return load_case(ctx, case_id), True
+        return case.id, True
 
 
 def load_case(ctx: Context, case_id: int) -> Case:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Case, CaseEvent, Photo, User
+from app.models.cases import MEDIA_FLAGGED
 from handlers.ports import JSONDict
 
 
@@ -45,4 +46,6 @@ def record(
         for photo in session.scalars(select(Photo).where(Photo.id.in_(photo_ids))):
             photo.case_id = case.id
             photo.event_id = event.id
+            if photo.media_check in MEDIA_FLAGGED:
+                case.needs_review = True  # WeChat's image check already said so
     return event

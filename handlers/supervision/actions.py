@@ -12,6 +12,7 @@ from app.models import Case, Extension, User
 from app.models.people import SUPERVISORS
 from handlers.cases.access import take
 from handlers.cases.clocks import advance
+from handlers.cases.content import screen_as
 from handlers.cases.dispatching import announce, assign, routed_departments
 from handlers.cases.timeline import record
 from handlers.commands import Command, Id
@@ -76,11 +77,13 @@ def dispatch_case(ctx: Context, case_id: int, user_id: int, category_code: str) 
 def reject_case(ctx: Context, case_id: int, user_id: int, reason: str) -> None:
     if not reason.strip():
         raise Invalid("请说明不予受理的原因（居民可见）", "invalid_reason")
+    flagged = screen_as(ctx, user_id, reason)
     now = ctx.now()
     with ctx.uow() as uow:
         s = uow.session
         user = _supervisor(s, user_id)
         case, step = take(s, case_id, user, "reject", ctx.county)
+        case.needs_review = case.needs_review or flagged
         case.reject_reason = reason
         advance(case, step, ctx.county, now)
         record(s, case, "rejected", now, by=user, note=reason)
@@ -149,6 +152,7 @@ def decide_extension(
 ) -> Extension:
     if not approve and not reason.strip():
         raise Invalid("请说明不同意延期的原因", "invalid_reason")
+    flagged = screen_as(ctx, user_id, reason)
     now = ctx.now()
     with ctx.uow() as uow:
         s = uow.session
@@ -164,6 +168,7 @@ def decide_extension(
         extension.status = "approved" if approve else "denied"
         extension.decided_by_id, extension.decided_at, extension.decision_note = user.id, now, reason
         advance(case, step, ctx.county, now, until=extension.until)
+        case.needs_review = case.needs_review or flagged
         if approve:
             record(
                 s, case, "extension_approved", now, by=user, note=reason, until=extension.until.isoformat()

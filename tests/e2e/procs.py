@@ -41,6 +41,7 @@ def worker_env(settings: Any, config: Path, **extra: str) -> dict[str, str]:
             "APP_ENV": "development",
             "DATABASE_URL": settings.database_url,
             "SECRET_KEY": settings.secret_key,
+            "WECHAT_TOKEN": settings.wechat_token,
             "WECHAT_API_BASE": settings.wechat_api_base,
             "WECOM_API_BASE": settings.wecom_api_base,
             "WECOM_CORP_ID": settings.wecom_corp_id,

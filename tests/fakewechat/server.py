@@ -2,10 +2,17 @@
 
 Answers, with WeChat's real shapes and error codes, the endpoints the product
 uses: ``cgi-bin/token``, ``cgi-bin/stable_token``, ``sns/jscode2session``,
-``wxa/msg_sec_check``, ``cgi-bin/message/subscribe/send`` (mini-program) and
-``cgi-bin/gettoken``, ``cgi-bin/message/send`` (WeCom), all on one base URL.
-It records what it was sent and can be told to fail, over HTTP at ``/_fake/``
-or through the Python API.
+``wxa/msg_sec_check``, ``wxa/media_check_async``,
+``cgi-bin/message/subscribe/send`` (mini-program) and ``cgi-bin/gettoken``,
+``cgi-bin/message/send`` (WeCom), all on one base URL. It records what it was
+sent and can be told to fail, over HTTP at ``/_fake/`` or through the Python API.
+
+Like WeChat, it pushes to the product's message-push URL once one is set
+(``configure_push``; tests/fakewechat/pushes.py signs and encrypts): an image
+check's verdict (``wxa_media_check``) a moment after ``media_check_async``,
+having fetched the photo from its URL first; ``push`` sends any message.
+Verdicts: ``media_verdicts`` (one per check, in order), else the mode's
+``media_verdict``, else ``pass``.
 
 Login codes: ``user-<name>`` or ``user-<name>:<n>`` names the same user for
 every ``n``; each code works once (40163 after); a code starting with
@@ -22,6 +29,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
+
+from tests.fakewechat.pushes import PushTarget, deliver, fetch, media_check_message, signed_request
 
 RISKY_WORDS = ("违禁词", "risky-text")
 REVIEW_WORDS = ("review-text",)
@@ -71,6 +80,10 @@ class FakeState:
             self.in_flight = 0
             self.wecom_seen: dict[tuple[str, str], float] = {}
             self.duplicates_dropped = 0
+            self.media_checks: dict[str, dict[str, Any]] = {}
+            self.media_verdicts: list[str] = []
+            self.push_target: PushTarget | None = None
+            self.pushes: list[dict[str, Any]] = []
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -175,6 +188,7 @@ class _Handler(BaseHTTPRequestHandler):
             "cgi-bin/gettoken": self._wecom_token,
             "sns/jscode2session": self._login,
             "wxa/msg_sec_check": self._msg_sec_check,
+            "wxa/media_check_async": self._media_check_async,
             "cgi-bin/message/subscribe/send": self._subscribe_send,
             "cgi-bin/message/send": self._wecom_send,
         }
@@ -297,6 +311,37 @@ class _Handler(BaseHTTPRequestHandler):
             },
         )
 
+    def _media_check_async(self, query: dict[str, str], body: Any) -> None:
+        state = self.server.state
+        if not self._check_token(query):
+            return
+        if body.get("version") != 2 or body.get("media_type") not in (1, 2) or not body.get("media_url"):
+            self._send(200, {"errcode": 47001, "errmsg": "data format error"})
+            return
+        if not str(body.get("openid", "")).startswith("o"):
+            self._send(200, {"errcode": 40003, "errmsg": "invalid openid"})
+            return
+        trace_id = "-".join(secrets.token_hex(4) for _ in range(3))
+        with state.lock:
+            verdict = (
+                state.media_verdicts.pop(0)
+                if state.media_verdicts
+                else state.mode.get("media_verdict", "pass")
+            )
+            state.media_checks[trace_id] = {
+                "media_url": body["media_url"],
+                "openid": body["openid"],
+                "scene": body.get("scene"),
+                "verdict": verdict,
+                "fetched": None,
+            }
+            auto = state.push_target is not None and not state.mode.get("hold_media_verdicts")
+        self._send(200, {"errcode": 0, "errmsg": "ok", "trace_id": trace_id})
+        if auto:
+            threading.Thread(
+                target=self.server.fake.push_media_verdict, args=(trace_id,), daemon=True
+            ).start()
+
     def _subscribe_send(self, query: dict[str, str], body: Any) -> None:
         state = self.server.state
         if not self._check_token(query):
@@ -400,6 +445,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, {"items": fake.calls})
         elif what == "token_fetches":
             self._send(200, {"token_fetches": fake.token_fetches})
+        elif what == "push_config" and method == "POST":
+            fake.configure_push(**body)
+            self._send(200, {"ok": True})
+        elif what == "pushes":
+            self._send(200, {"items": fake.pushes})
         else:
             self._send(404, {"error": "unknown control path"})
 
@@ -450,9 +500,13 @@ class FakeWeChat:
         self.state.reset()
 
     def set_mode(self, **mode: Any) -> None:
-        """down, reset, busy, latency_ms, always_40001, expire_tokens: on/off;
+        """down, reset, busy, latency_ms, always_40001, expire_tokens,
+        hold_media_verdicts: on/off; media_verdict: pass|review|risky;
+        media_verdicts: [verdict, ...] for the next checks;
         no_quota: [openid, ...]; fail_next: {path, errcode | http, times}."""
         with self.state.lock:
+            if "media_verdicts" in mode:
+                self.state.media_verdicts = list(mode.pop("media_verdicts") or [])
             if "no_quota" in mode:
                 self.state.no_quota = set(mode.pop("no_quota") or [])
             if "fail_next" in mode:
@@ -480,3 +534,53 @@ class FakeWeChat:
     @property
     def token_fetches(self) -> int:
         return self.state.token_fetches
+
+    # -- pushes to the product ----------------------------------------------
+    def configure_push(self, url: str, token: str, **options: Any) -> None:
+        """Push to ``url`` (the product's /wechat/callback) signed with ``token``;
+        options: aes_key, appid, format (json|xml), encrypt, delay, clock_offset."""
+        with self.state.lock:
+            self.state.push_target = PushTarget(url=url, token=token, **options)
+
+    def push(self, message: dict[str, Any]) -> tuple[int, str]:
+        """Send one push as WeChat would; answers the product's (status, text)."""
+        with self.state.lock:
+            target = self.state.push_target
+        if target is None:
+            return 0, "configure_push first"
+        url, body, content_type = signed_request(target, message)
+        status, text = deliver(url, body, content_type)
+        with self.state.lock:
+            self.state.pushes.append(
+                {"event": message.get("Event"), "status": status, "answer": text, "url": url}
+            )
+        return status, text
+
+    def push_media_verdict(self, trace_id: str, suggest: str | None = None) -> tuple[int, str]:
+        """The verdict of an image check, after fetching the photo as WeChat does.
+        (0, reason) when there is nothing to push: the fake was reset meanwhile."""
+        with self.state.lock:
+            target = self.state.push_target
+        if target is not None and target.delay:
+            time.sleep(target.delay)
+        with self.state.lock:
+            check = self.state.media_checks.get(trace_id)
+        if check is None or self.state.push_target is None:
+            return 0, "no such check, or nowhere to push"
+        fetched = fetch(check["media_url"])
+        with self.state.lock:
+            check["fetched"] = fetched
+        message = media_check_message(
+            target.appid if target else "", check["openid"], trace_id, suggest or check["verdict"]
+        )
+        return self.push(message)
+
+    @property
+    def media_checks(self) -> dict[str, dict[str, Any]]:
+        with self.state.lock:
+            return {k: dict(v) for k, v in self.state.media_checks.items()}
+
+    @property
+    def pushes(self) -> list[dict[str, Any]]:
+        with self.state.lock:
+            return [dict(p) for p in self.state.pushes]

@@ -78,7 +78,7 @@ MATRIX: dict[str, tuple[str, str, Any, dict[str, int]]] = {
     "extension": (
         "POST",
         "/api/v1/staff/cases/{case}/extension",
-        {"reason": "需要协调", "until": "2031-01-01"},
+        {"reason": "需要协调", "until": "2025-12-31"},
         primary_step(201),
     ),
     "resolve unaccepted": (

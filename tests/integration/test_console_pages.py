@@ -5,6 +5,7 @@ change nothing, the retry of a failed notification."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -127,7 +128,9 @@ def test_deny_an_extension_on_the_case_page_and_export_the_overdue_list(
     export = sup.get("/console/overdue.xlsx?department=综合执法局")
     rows = list(load_workbook(io.BytesIO(export.data)).active.iter_rows(values_only=True))
     assert rows[0][0] == "工单编号" and [r[0] for r in rows[1:]] == [case["number"]]
-    ask = {"reason": "需要联系犬主本人", "until": "2100-01-01"}
+    # An extension reaches at most a year ahead; a month is plenty.
+    until = (services.clock.now() + timedelta(days=30)).date().isoformat()
+    ask = {"reason": "需要联系犬主本人", "until": until}
     assert (
         client.post(f"/api/v1/staff/cases/{case['id']}/accept", json={}, headers=people["law"]).status_code
         == 200

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import io
+import json
 import warnings
 from datetime import UTC, datetime
 from typing import Any
@@ -148,19 +149,48 @@ def test_filing_answers_201_with_the_contract_fields(client: Any, services: Any)
 
 def test_an_idempotency_key_files_one_case(client: Any, services: Any) -> None:
     headers = login(client, "f2")
-    first = file_case(client, headers, extra_headers={"Idempotency-Key": "k-1"})
+    body = {
+        "category": "dog_unleashed",
+        "community_id": community_id(client),
+        "description": "小区里每天早上有人遛狗不拴绳",
+        "location_text": "3号楼东侧",
+    }
+    first = client.post("/api/v1/cases", json=body, headers=headers | {"Idempotency-Key": "k-1"})
+    assert first.status_code == 201
+    # The same report again (a retry after a lost answer; spaced and ordered
+    # differently, defaults spelled out): the first case, nothing filed.
+    raw = json.dumps(dict(reversed(list(body.items()))) | {"photo_ids": [], "anonymous": False}, indent=2)
     again = client.post(
         "/api/v1/cases",
-        json={
-            "category": "dog_unleashed",
-            "community_id": community_id(client),
-            "description": "再次提交同一件事",
-        },
+        data=raw,
+        content_type="application/json",
         headers=headers | {"Idempotency-Key": "k-1"},
     )
-    assert again.status_code == 200 and again.get_json()["id"] == first["id"]
+    assert again.status_code == 200 and again.get_json()["id"] == first.get_json()["id"]
     with services.db.uow() as uow:
         assert uow.session.scalar(select(func.count(Case.id))) == 1
+
+
+def test_an_idempotency_key_reused_for_another_report_is_refused_not_dropped(
+    client: Any, services: Any
+) -> None:
+    headers = login(client, "f2b")
+    first = file_case(client, headers, extra_headers={"Idempotency-Key": "k-2"})
+    urgent = {
+        "category": "fire_lane_blocked",
+        "community_id": community_id(client),
+        "description": "消防通道被私家车堵死了，很危险",
+    }
+    reused = client.post("/api/v1/cases", json=urgent, headers=headers | {"Idempotency-Key": "k-2"})
+    assert reused.status_code == 422
+    assert reused.get_json()["error"]["code"] == "idempotency_key_reused"
+    assert "Idempotency-Key" in reused.get_json()["error"]["message"]
+    with services.db.uow() as uow:
+        assert uow.session.scalar(select(func.count(Case.id))) == 1
+    # The same key still answers the first report; a new key files the urgent one.
+    assert client.get(f"/api/v1/cases/{first['id']}", headers=headers).status_code == 200
+    fresh = client.post("/api/v1/cases", json=urgent, headers=headers | {"Idempotency-Key": "k-3"})
+    assert fresh.status_code == 201 and fresh.get_json()["id"] != first["id"]
 
 
 def test_the_daily_limit_answers_429(client: Any, services: Any) -> None:

@@ -213,3 +213,21 @@ def test_an_upload_while_the_bucket_is_unreachable_is_a_503_to_retry(
     assert answer.status_code == 503
     assert answer.get_json()["error"]["code"] == "photo_storage_unavailable"
     app.extensions["services"].close()
+
+
+def test_photos_never_attached_leave_the_bucket_after_a_day(client: Any, services: Any) -> None:
+    from app.clock import Clock
+    from app.worker import Jobs
+    from tests.helpers import file_case
+
+    resident = login(client, "s3-tidy")
+    kept = upload_photo(client, resident, jpeg_bytes(color=(1, 99, 1)))
+    file_case(client, resident, photo_ids=[kept["id"]])
+    gone = upload_photo(client, resident, jpeg_bytes(color=(220, 30, 160)))
+    assert len(list(services.photos.keys())) == 4
+    services.clock = Clock(offset_seconds=25 * 3600)
+    Jobs(services).tidy_photos()
+    assert sorted(services.photos.keys()) == sorted(storage_keys(kept["sha256"]))
+    headers = login(client, "s3-tidy")
+    assert client.get(f"/api/v1/photos/{gone['id']}", headers=headers).status_code == 404
+    assert client.get(f"/api/v1/photos/{kept['id']}", headers=headers).status_code == 200

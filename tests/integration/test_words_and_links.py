@@ -3,6 +3,7 @@ page its recipient needs."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +94,7 @@ def test_a_case_says_what_its_viewer_may_do(client: Any, services: Any) -> None:
     assert seen["office"]["actions"] == ["progress", "reject", "merge"]
     client.post(
         f"/api/v1/staff/cases/{case['id']}/extension",
-        json={"reason": "需要现场核实", "until": "2099-12-31"},
+        json={"reason": "需要现场核实", "until": (datetime.now(UTC) + timedelta(days=60)).date().isoformat()},
         headers=handler,
     )
     again = client.get(f"/api/v1/cases/{case['id']}", headers=office).get_json()

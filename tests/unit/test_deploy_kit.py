@@ -118,7 +118,7 @@ def test_nginx_lets_through_every_upload_the_app_answers_itself() -> None:
     conf = (DEPLOY / "nginx.conf").read_text(encoding="utf-8")
     limit = re.search(r"client_max_body_size\s+(\d+)m;", conf)
     assert limit is not None
-    app = create_app(Settings.from_env({"DATABASE_URL": "sqlite:///:memory:"}))
+    app = create_app(Settings.from_env({"DATABASE_URL": "sqlite:///:memory:", "APP_ENV": "development"}))
     assert int(limit.group(1)) * 1024 * 1024 >= app.config["MAX_CONTENT_LENGTH"]
     assert "location = /wechat/callback" in conf
     assert "proxy_set_header X-Request-ID" in conf

@@ -33,7 +33,15 @@ from handlers.cases.submit import NewCase, submit_case
 from handlers.context import Context
 from handlers.seed import seed_reference
 from routing import CountyConfig, load_config, parse_config, read_yaml
-from tests.fakes import CountingWaker, FakeMiniProgram, FakeWeCom, MemoryPhotoStore, fake_processor
+from tests.fakes import (
+    CountingWaker,
+    FakeMiniProgram,
+    FakePhotoLinks,
+    FakeWeCom,
+    MemoryPhotoStore,
+    MemoryStamps,
+    fake_processor,
+)
 
 _codes = count(1)
 # A Tuesday morning, county time 10:00.
@@ -72,6 +80,8 @@ def _context(db: Database, clock: FixedClock) -> Context:
         photos=MemoryPhotoStore(),
         process_photo=fake_processor,
         wechat=FakeMiniProgram(),
+        photo_links=FakePhotoLinks(),
+        seen_stamps=MemoryStamps(),
         wecom=FakeWeCom(),
         wake_outbox=CountingWaker(),
     )
@@ -115,6 +125,8 @@ class World:
     wecom: FakeWeCom
     photos: MemoryPhotoStore
     waker: CountingWaker
+    stamps: MemoryStamps
+    links: FakePhotoLinks
 
     # -- people ------------------------------------------------------------------------
 
@@ -216,4 +228,7 @@ def world() -> Iterator[World]:
     ctx = _context(db, clock)
     assert isinstance(ctx.wechat, FakeMiniProgram) and isinstance(ctx.wecom, FakeWeCom)
     assert isinstance(ctx.photos, MemoryPhotoStore) and isinstance(ctx.wake_outbox, CountingWaker)
-    yield World(ctx, db, clock, ctx.wechat, ctx.wecom, ctx.photos, ctx.wake_outbox)
+    assert isinstance(ctx.seen_stamps, MemoryStamps) and isinstance(ctx.photo_links, FakePhotoLinks)
+    yield World(
+        ctx, db, clock, ctx.wechat, ctx.wecom, ctx.photos, ctx.wake_outbox, ctx.seen_stamps, ctx.photo_links
+    )

@@ -78,7 +78,7 @@ PERFORM: dict[str, Step] = {
         w.ctx, c, u["primary"], handling.Return(reason="不属本部门职责")
     ),
     "extension": lambda w, c, u: handling.request_extension(
-        w.ctx, c, u["primary"], handling.ExtensionRequest(reason="需要现场核实", until="2099-12-31")
+        w.ctx, c, u["primary"], handling.ExtensionRequest(reason="需要现场核实", until="2026-12-31")
     ),
     "approve_extension": lambda w, c, u: actions.decide_extension(
         w.ctx, _extension_id(w, c), u["supervisor"], True
