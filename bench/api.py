@@ -1,0 +1,370 @@
+"""Filing and reference reads over HTTP, side by side with the peer.
+
+    .venv/bin/python bench/api.py [--peer] [--pg URL] [-n 1000] [-c 8] [--rounds 1]
+
+Starts the product as it is deployed: gunicorn -w 2 serving ``app:create_app()``
+on a free loopback port, on a fresh migrated and seeded SQLite database (or, with
+``--pg postgresql+psycopg://postgres@127.0.0.1:5432/test``, a database of its own
+created on that server and dropped afterwards), with the fake WeChat
+(``tests/fakewechat``) on loopback as ``WECHAT_API_BASE`` for logins and content
+security. It logs residents in through the API (20 filings a day each, so enough
+of them), then measures ``POST /api/v1/cases`` (a distinct Idempotency-Key each)
+and ``GET /api/v1/categories``: N requests at concurrency C through
+``bench/loadgen.py``.
+
+With ``--peer`` it also sets up and serves the peer, 6aika/issue-reporting (a
+Django Open311 server a county could deploy for intake instead), through
+``bench/peer.sh`` (``PEER_MIRROR``: the git dir of a copy of its repository), on
+SQLite under gunicorn -w 2, and measures its ``POST requests.json`` and
+``GET services.json`` the same way; the two sides alternate in the same run.
+Every process it starts is stopped on the way out, on Ctrl-C and failures too.
+The last line is one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+
+from bench.loadgen import Request, Result, run  # noqa: E402
+
+DAILY_LIMIT = 20  # filings a resident may make a day (config/county.yaml)
+WARMUP = 40  # requests each side gets, unmeasured, before each measured kind
+CATEGORY = "dog_unleashed"
+PEER_FORM = "service_code=dog&description=Unleashed+dog+near+building+{i}&lat=38.28&long=106.24"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def process(
+    argv: list[str], log: Path, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A child in its own process group (gunicorn's workers included), stopped
+    with SIGTERM, then SIGKILL, whatever happens in between."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    try:
+        yield proc
+    finally:
+        _stop_group(proc)
+
+
+def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait)
+            # The group may outlive its leader for a moment (gunicorn's workers).
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            return
+        except subprocess.TimeoutExpired:
+            continue
+        time.sleep(0.5)
+
+
+def wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"{proc.args} exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"no answer from {url} in {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+def call(base: str, method: str, path: str, body: Any = None, token: str | None = None) -> Any:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(base + path, data=data, headers=headers, method=method)
+    with urllib.request.urlopen(req, timeout=30) as answer:
+        return json.loads(answer.read())
+
+
+@contextmanager
+def database(pg: str | None, workdir: Path) -> Iterator[str]:
+    """A fresh database URL: an SQLite file, or a database of our own on the server."""
+    if not pg:
+        yield f"sqlite:///{workdir / 'cases.db'}"
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    base = make_url(pg)
+    name = f"bench_api_{os.getpid()}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def app_env(database_url: str, wechat: str, workdir: Path, port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("WECHAT_", "WECOM_", "PEER_"))}
+    env.update(
+        {
+            "APP_ENV": "development",
+            "SECRET_KEY": "bench-secret-key-0123456789abcdef0123456789",
+            "DATABASE_URL": database_url,
+            "WECHAT_API_BASE": wechat,
+            "REDIS_URL": "",
+            "SCHEDULER_ENABLED": "0",
+            "CLOCK_OFFSET_SECONDS": "0",
+            "PHOTO_DIR": str(workdir / "photos"),
+            "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        }
+    )
+    env.pop("CASES_CONFIG", None)
+    return env
+
+
+def start_ours(stack: ExitStack, pg: str | None, workdir: Path) -> tuple[str, str, str]:
+    """Fake WeChat, database, migrations, seed, gunicorn: our base URL, the
+    database URL and the fake WeChat's base URL."""
+    wechat_port, port = free_port(), free_port()
+    wechat_log = workdir / "fakewechat.log"
+    fake = stack.enter_context(
+        process([sys.executable, "-m", "tests.fakewechat", "--port", str(wechat_port)], wechat_log)
+    )
+    wechat = f"http://127.0.0.1:{wechat_port}/"
+    url = stack.enter_context(database(pg, workdir))
+    env = app_env(url, wechat, workdir, port)
+    flask = [str(BIN / "flask"), "--app", "app"]
+    subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run([*flask, "seed"], cwd=ROOT, env=env, check=True, capture_output=True)
+    wait_http(f"{wechat}_fake/sent", fake, wechat_log, timeout=20)
+    log = workdir / "gunicorn.log"
+    argv = [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}", "app:create_app()"]
+    server = stack.enter_context(process(argv, log, env))
+    base = f"http://127.0.0.1:{port}"
+    wait_http(f"{base}/healthz", server, log)
+    return base, url, wechat
+
+
+def start_peer(stack: ExitStack, workdir: Path) -> str:
+    if not os.environ.get("PEER_MIRROR"):
+        raise SystemExit("--peer needs PEER_MIRROR: the git dir of a copy of github:6aika/issue-reporting")
+    script = str(ROOT / "bench" / "peer.sh")
+    env = dict(os.environ, PEER_DB=f"sqlite:///{workdir / 'peer.sqlite3'}")
+    for step in ("setup", "db"):
+        done = subprocess.run(["bash", script, step], env=env, capture_output=True, text=True)
+        if done.returncode:
+            raise SystemExit(f"peer.sh {step} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    port = free_port()
+    log = workdir / "peer.log"
+    server = stack.enter_context(process(["bash", script, "serve", str(port)], log, env))
+    base = f"http://127.0.0.1:{port}"
+    wait_http(f"{base}/api/georeport/v2/services.json", server, log)
+    return base
+
+
+class Ours:
+    """Our side's requests: filings spread over enough residents, each with its own key."""
+
+    def __init__(self, base: str, filings: int) -> None:
+        self.base = base
+        residents = math.ceil(filings / DAILY_LIMIT)
+        run_id = uuid.uuid4().hex[:8]
+        self.tokens = [
+            call(base, "POST", "/api/v1/auth/wechat-login", {"code": f"user-bench-{run_id}-{k}:1"})["token"]
+            for k in range(residents)
+        ]
+        self.community = call(base, "GET", "/api/v1/communities")["items"][0]["id"]
+        self.filed = 0
+        self.run_id = run_id
+
+    def post(self, offset: int) -> Callable[[int], Request]:
+        def build(i: int) -> Request:
+            k = offset + i
+            body = {
+                "category": CATEGORY,
+                "community_id": self.community,
+                "description": f"楼下有人遛狗不拴绳，第 {k} 次",
+                "location_text": f"{k % 30 + 1} 号楼",
+            }
+            headers = {
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {self.tokens[k % len(self.tokens)]}",
+                "Idempotency-Key": f"bench-{self.run_id}-{k}",
+            }
+            return Request("POST", "/api/v1/cases", json.dumps(body).encode(), headers)
+
+        return build
+
+
+def peer_post(i: int) -> Request:
+    body = PEER_FORM.replace("{i}", str(i)).encode()
+    return Request(
+        "POST",
+        "/api/georeport/v2/requests.json",
+        body,
+        {"Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+
+def get(path: str) -> Callable[[int], Request]:
+    return lambda _i: Request("GET", path)
+
+
+def measure(label: str, base: str, build: Callable[[int], Request], n: int, c: int) -> Result:
+    result = run(base, build, n, c)
+    codes = ", ".join(f"{code}: {count}" for code, count in sorted(result.statuses.items()))
+    print(
+        f"  {label:<34} {result.rps:8.1f} req/s  p50 {result.p50_ms:6.1f} ms  "
+        f"p99 {result.p99_ms:6.1f} ms  errors {result.errors}  ({codes})",
+        flush=True,
+    )
+    return result
+
+
+def median_of(results: list[Result]) -> Result:
+    """The round with the median throughput (one round: that round)."""
+    return sorted(results, key=lambda r: r.rps)[len(results) // 2]
+
+
+def ratio(ours: list[Result], peer: list[Result]) -> float:
+    """The median of the rounds' ratios: each round's two sides ran back to back."""
+    return round(statistics.median(o.rps / p.rps for o, p in zip(ours, peer, strict=True)), 2)
+
+
+def run_rounds(ours: Ours, peer: str | None, n: int, c: int, rounds: int) -> dict[str, list[Result]]:
+    """Ours and the peer alternate: warm-up, then per round POST ours, POST peer, GET ours, GET peer."""
+    plan: list[tuple[str, str, Callable[[int], Callable[[int], Request]]]] = [
+        ("ours_post", ours.base, ours.post),
+        ("peer_post", peer or "", lambda _offset: peer_post),
+        ("ours_get", ours.base, lambda _offset: get("/api/v1/categories")),
+        ("peer_get", peer or "", lambda _offset: get("/api/georeport/v2/services.json")),
+    ]
+    plan = [step for step in plan if peer or not step[0].startswith("peer")]
+    filed = 0
+    for _key, base, builder in plan:
+        run(base, builder(filed), WARMUP, c)
+        filed += WARMUP if builder == ours.post else 0
+    results: dict[str, list[Result]] = {key: [] for key, _, _ in plan}
+    for r in range(rounds):
+        print(f"round {r + 1} of {rounds}: {n} requests each at concurrency {c}", flush=True)
+        for key, base, builder in plan:
+            results[key].append(measure(key.replace("_", " "), base, builder(filed), n, c))
+            filed += n if builder == ours.post else 0
+    ours.filed = filed
+    return results
+
+
+def check_ours(ours: Ours, database_url: str, wechat_calls: int) -> None:
+    """Every measured filing is in the database, each checked by content security once."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        cases = conn.execute(text("SELECT count(*) FROM cases")).scalar_one()
+    engine.dispose()
+    print(f"cases in the database: {cases} of {ours.filed} filed; content-security calls: {wechat_calls}")
+    if cases != ours.filed or wechat_calls != ours.filed:
+        raise SystemExit("the filings are not all there")
+
+
+def summary(results: dict[str, list[Result]], database: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"database": database, "rounds": len(results["ours_post"])}
+    for key, rounds in results.items():
+        r = median_of(rounds)
+        out[f"{key}_rps"] = r.rps
+        out[f"{key}_p50_ms"] = r.p50_ms
+        out[f"{key}_p99_ms"] = r.p99_ms
+        out[f"{key}_errors"] = r.errors
+    if "peer_post" in results:
+        out["post_ratio"] = ratio(results["ours_post"], results["peer_post"])
+        out["get_ratio"] = ratio(results["ours_get"], results["peer_get"])
+    return out
+
+
+def _sec_check_calls(wechat: str) -> int:
+    with urllib.request.urlopen(f"{wechat}_fake/calls", timeout=30) as answer:
+        calls = json.loads(answer.read())["items"]
+    return sum(1 for c in calls if c["path"] == "wxa/msg_sec_check")
+
+
+def _interrupted(*_: object) -> None:
+    """SIGTERM unwinds like Ctrl-C, so every started process is stopped; a
+    second signal does not cut that cleanup short."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pg", help="PostgreSQL server URL (a database of our own is created there)")
+    parser.add_argument("--peer", action="store_true", help="also run 6aika/issue-reporting (PEER_MIRROR)")
+    parser.add_argument("-n", type=int, default=1000, help="requests per measurement")
+    parser.add_argument("-c", type=int, default=8, help="concurrent clients")
+    parser.add_argument("--rounds", type=int, default=1, help="alternations; the median round is reported")
+    args = parser.parse_args()
+    # Also SIGINT: a shell without job control starts background jobs with it ignored.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _interrupted)
+    try:
+        out = measure_all(args)
+    except KeyboardInterrupt:
+        print("interrupted: every process started here has been stopped", file=sys.stderr)
+        raise SystemExit(130) from None
+    if "post_ratio" in out:
+        print(f"ratios (ours/peer): POST {out['post_ratio']}x, GET {out['get_ratio']}x")
+    print(json.dumps(out))
+
+
+def measure_all(args: argparse.Namespace) -> dict[str, Any]:
+    with ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-api-")))
+        base, url, wechat = start_ours(stack, args.pg, workdir)
+        peer = start_peer(stack, workdir) if args.peer else None
+        database = "postgresql" if args.pg else "sqlite"
+        print(f"ours: gunicorn -w 2 on {base} ({database}); peer: {peer or 'not run'} (sqlite)", flush=True)
+        ours = Ours(base, WARMUP + args.n * args.rounds)
+        print(f"{len(ours.tokens)} residents logged in", flush=True)
+        results = run_rounds(ours, peer, args.n, args.c, args.rounds)
+        check_ours(ours, url, _sec_check_calls(wechat))
+    return summary(results, database)
+
+
+if __name__ == "__main__":
+    main()
