@@ -38,6 +38,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,7 @@ from bench.loadgen import Request, Result, run  # noqa: E402
 DAILY_LIMIT = 20  # filings a resident may make a day (config/county.yaml)
 WARMUP = 40  # requests each side gets, unmeasured, before each measured kind
 CATEGORY = "dog_unleashed"
+PEER_SERVICES = "/api/georeport/v2/services.json"
 PEER_FORM = "service_code=dog&description=Unleashed+dog+near+building+{i}&lat=38.28&long=106.24"
 
 
@@ -158,10 +160,10 @@ def app_env(database_url: str, wechat: str, workdir: Path, port: int) -> dict[st
     return env
 
 
-def start_ours(stack: ExitStack, pg: str | None, workdir: Path) -> tuple[str, str, str]:
-    """Fake WeChat, database, migrations, seed, gunicorn: our base URL, the
-    database URL and the fake WeChat's base URL."""
-    wechat_port, port = free_port(), free_port()
+def prepare(stack: ExitStack, pg: str | None, workdir: Path, port: int) -> tuple[dict[str, str], int]:
+    """The fake WeChat running and a migrated, seeded database: the app's
+    environment and the fake's process id."""
+    wechat_port = free_port()
     wechat_log = workdir / "fakewechat.log"
     fake = stack.enter_context(
         process([sys.executable, "-m", "tests.fakewechat", "--port", str(wechat_port)], wechat_log)
@@ -173,15 +175,23 @@ def start_ours(stack: ExitStack, pg: str | None, workdir: Path) -> tuple[str, st
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run([*flask, "seed"], cwd=ROOT, env=env, check=True, capture_output=True)
     wait_http(f"{wechat}_fake/sent", fake, wechat_log, timeout=20)
+    return env, fake.pid
+
+
+def start_ours(stack: ExitStack, pg: str | None, workdir: Path) -> tuple[str, dict[str, str], dict[str, int]]:
+    """Fake WeChat, database, migrations, seed, gunicorn: our base URL, the
+    servers' environment (DATABASE_URL, WECHAT_API_BASE) and their process groups."""
+    port = free_port()
+    env, fake = prepare(stack, pg, workdir, port)
     log = workdir / "gunicorn.log"
     argv = [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}", "app:create_app()"]
     server = stack.enter_context(process(argv, log, env))
     base = f"http://127.0.0.1:{port}"
     wait_http(f"{base}/healthz", server, log)
-    return base, url, wechat
+    return base, env, {"server": server.pid, "wechat": fake}
 
 
-def start_peer(stack: ExitStack, workdir: Path) -> str:
+def start_peer(stack: ExitStack, workdir: Path) -> tuple[str, dict[str, int]]:
     if not os.environ.get("PEER_MIRROR"):
         raise SystemExit("--peer needs PEER_MIRROR: the git dir of a copy of github:6aika/issue-reporting")
     script = str(ROOT / "bench" / "peer.sh")
@@ -195,7 +205,7 @@ def start_peer(stack: ExitStack, workdir: Path) -> str:
     server = stack.enter_context(process(["bash", script, "serve", str(port)], log, env))
     base = f"http://127.0.0.1:{port}"
     wait_http(f"{base}/api/georeport/v2/services.json", server, log)
-    return base
+    return base, {"server": server.pid}
 
 
 class Ours:
@@ -212,6 +222,35 @@ class Ours:
         self.community = call(base, "GET", "/api/v1/communities")["items"][0]["id"]
         self.filed = 0
         self.run_id = run_id
+
+    def add_staff(self, env: dict[str, str]) -> int:
+        """A handler and a head for each department a filing reaches, bound through
+        the API, so each filing writes its notifications as it does in a county.
+        Files one case (by a resident of its own) to learn the departments."""
+        probe = call(
+            self.base, "POST", "/api/v1/auth/wechat-login", {"code": f"user-bench-{self.run_id}-p:1"}
+        )
+        body = {"category": CATEGORY, "community_id": self.community, "description": "遛狗不拴绳，先试一件"}
+        case = call(self.base, "POST", "/api/v1/cases", body, probe["token"])
+        self.filed += 1
+        staff = 0
+        for department in case["departments"]:
+            for role in ("handler", "head"):
+                invite = subprocess.run(
+                    [str(BIN / "flask"), "--app", "app", "staff", "invite"]
+                    + ["--department", department["name"], "--role", role],
+                    cwd=ROOT,
+                    env=env,
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
+                code = invite.stdout.strip().splitlines()[-1]
+                login = f"user-bench-{self.run_id}-s{staff}:1"
+                token = call(self.base, "POST", "/api/v1/auth/wechat-login", {"code": login})["token"]
+                call(self.base, "POST", "/api/v1/auth/bind-staff", {"binding_code": code}, token)
+                staff += 1
+        return staff
 
     def post(self, offset: int) -> Callable[[int], Request]:
         def build(i: int) -> Request:
@@ -246,71 +285,110 @@ def get(path: str) -> Callable[[int], Request]:
     return lambda _i: Request("GET", path)
 
 
-def measure(label: str, base: str, build: Callable[[int], Request], n: int, c: int) -> Result:
-    result = run(base, build, n, c)
+def cpu_seconds(pgid: int) -> float:
+    """User and system CPU time of the processes alive in a process group."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # fields after the name: state, ppid, pgrp, ...
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Measured:
+    result: Result
+    cpu_ms: dict[str, float]  # CPU ms per request by process group, and the load client's
+
+
+def measure(label: str, side: Side, build: Callable[[int], Request], n: int, c: int) -> Measured:
+    before = {name: cpu_seconds(pgid) for name, pgid in side.groups.items()} | {"client": time.process_time()}
+    result = run(side.base, build, n, c)
+    after = {name: cpu_seconds(pgid) for name, pgid in side.groups.items()} | {"client": time.process_time()}
+    cpu = {name: round((after[name] - before[name]) * 1000 / max(1, result.n), 2) for name in before}
     codes = ", ".join(f"{code}: {count}" for code, count in sorted(result.statuses.items()))
     print(
-        f"  {label:<34} {result.rps:8.1f} req/s  p50 {result.p50_ms:6.1f} ms  "
-        f"p99 {result.p99_ms:6.1f} ms  errors {result.errors}  ({codes})",
+        f"  {label:<10} {result.rps:8.1f} req/s  p50 {result.p50_ms:6.1f} ms  p99 {result.p99_ms:6.1f} ms  "
+        f"errors {result.errors} ({codes});  CPU ms/request: "
+        + ", ".join(f"{name} {ms}" for name, ms in cpu.items()),
         flush=True,
     )
-    return result
+    return Measured(result, cpu)
 
 
-def median_of(results: list[Result]) -> Result:
+def median_of(rounds: list[Measured]) -> Measured:
     """The round with the median throughput (one round: that round)."""
-    return sorted(results, key=lambda r: r.rps)[len(results) // 2]
+    return sorted(rounds, key=lambda m: m.result.rps)[len(rounds) // 2]
 
 
-def ratio(ours: list[Result], peer: list[Result]) -> float:
+def ratio(ours: list[Measured], peer: list[Measured]) -> float:
     """The median of the rounds' ratios: each round's two sides ran back to back."""
-    return round(statistics.median(o.rps / p.rps for o, p in zip(ours, peer, strict=True)), 2)
+    pairs = zip(ours, peer, strict=True)
+    return round(statistics.median(o.result.rps / p.result.rps for o, p in pairs), 2)
 
 
-def run_rounds(ours: Ours, peer: str | None, n: int, c: int, rounds: int) -> dict[str, list[Result]]:
-    """Ours and the peer alternate: warm-up, then per round POST ours, POST peer, GET ours, GET peer."""
-    plan: list[tuple[str, str, Callable[[int], Callable[[int], Request]]]] = [
-        ("ours_post", ours.base, ours.post),
-        ("peer_post", peer or "", lambda _offset: peer_post),
-        ("ours_get", ours.base, lambda _offset: get("/api/v1/categories")),
-        ("peer_get", peer or "", lambda _offset: get("/api/georeport/v2/services.json")),
-    ]
-    plan = [step for step in plan if peer or not step[0].startswith("peer")]
+@dataclass
+class Side:
+    """One server under test: where it answers, its process groups, what it is sent."""
+
+    name: str
+    base: str
+    groups: dict[str, int]
+    post: Callable[[int], Callable[[int], Request]]  # offset -> request builder
+    get_path: str
+    files_cases: bool = False
+
+
+def run_rounds(sides: list[Side], n: int, c: int, rounds: int) -> tuple[dict[str, list[Measured]], int]:
+    """The sides alternate: warm-up, then per round each side's POST, then each side's GET.
+    Answers the measurements and how many POSTs the filing side made."""
     filed = 0
-    for _key, base, builder in plan:
-        run(base, builder(filed), WARMUP, c)
-        filed += WARMUP if builder == ours.post else 0
-    results: dict[str, list[Result]] = {key: [] for key, _, _ in plan}
+    for side in sides:
+        run(side.base, side.post(filed), WARMUP, c)
+        run(side.base, get(side.get_path), WARMUP, c)
+        filed += WARMUP if side.files_cases else 0
+    results: dict[str, list[Measured]] = {}
     for r in range(rounds):
         print(f"round {r + 1} of {rounds}: {n} requests each at concurrency {c}", flush=True)
-        for key, base, builder in plan:
-            results[key].append(measure(key.replace("_", " "), base, builder(filed), n, c))
-            filed += n if builder == ours.post else 0
-    ours.filed = filed
-    return results
+        for kind in ("post", "get"):
+            for side in sides:
+                build = side.post(filed) if kind == "post" else get(side.get_path)
+                measured = measure(f"{side.name} {kind.upper()}", side, build, n, c)
+                results.setdefault(f"{side.name}_{kind}", []).append(measured)
+                filed += n if kind == "post" and side.files_cases else 0
+    return results, filed
 
 
-def check_ours(ours: Ours, database_url: str, wechat_calls: int) -> None:
-    """Every measured filing is in the database, each checked by content security once."""
+def check_ours(ours: Ours, database_url: str, wechat_calls: int, staff: int) -> None:
+    """Every filing is in the database, checked by content security once, its
+    staff notified (the probe filing came before the staff)."""
     from sqlalchemy import create_engine, text
 
     engine = create_engine(database_url)
     with engine.connect() as conn:
         cases = conn.execute(text("SELECT count(*) FROM cases")).scalar_one()
+        notes = conn.execute(text("SELECT count(*) FROM notifications")).scalar_one()
     engine.dispose()
-    print(f"cases in the database: {cases} of {ours.filed} filed; content-security calls: {wechat_calls}")
-    if cases != ours.filed or wechat_calls != ours.filed:
+    print(
+        f"cases in the database: {cases} of {ours.filed} filed; content-security calls: {wechat_calls}; "
+        f"notifications: {notes}"
+    )
+    if cases != ours.filed or wechat_calls != ours.filed or notes != (ours.filed - 1) * staff:
         raise SystemExit("the filings are not all there")
 
 
-def summary(results: dict[str, list[Result]], database: str) -> dict[str, Any]:
+def summary(results: dict[str, list[Measured]], database: str) -> dict[str, Any]:
     out: dict[str, Any] = {"database": database, "rounds": len(results["ours_post"])}
     for key, rounds in results.items():
-        r = median_of(rounds)
-        out[f"{key}_rps"] = r.rps
-        out[f"{key}_p50_ms"] = r.p50_ms
-        out[f"{key}_p99_ms"] = r.p99_ms
-        out[f"{key}_errors"] = r.errors
+        m = median_of(rounds)
+        out[f"{key}_rps"] = m.result.rps
+        out[f"{key}_p50_ms"] = m.result.p50_ms
+        out[f"{key}_p99_ms"] = m.result.p99_ms
+        out[f"{key}_errors"] = m.result.errors
+        out[f"{key}_cpu_ms"] = m.cpu_ms
     if "peer_post" in results:
         out["post_ratio"] = ratio(results["ours_post"], results["peer_post"])
         out["get_ratio"] = ratio(results["ours_get"], results["peer_get"])
@@ -355,14 +433,19 @@ def main() -> None:
 def measure_all(args: argparse.Namespace) -> dict[str, Any]:
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-api-")))
-        base, url, wechat = start_ours(stack, args.pg, workdir)
-        peer = start_peer(stack, workdir) if args.peer else None
+        base, env, groups = start_ours(stack, args.pg, workdir)
         database = "postgresql" if args.pg else "sqlite"
-        print(f"ours: gunicorn -w 2 on {base} ({database}); peer: {peer or 'not run'} (sqlite)", flush=True)
         ours = Ours(base, WARMUP + args.n * args.rounds)
-        print(f"{len(ours.tokens)} residents logged in", flush=True)
-        results = run_rounds(ours, peer, args.n, args.c, args.rounds)
-        check_ours(ours, url, _sec_check_calls(wechat))
+        staff = ours.add_staff(env)
+        sides = [Side("ours", base, groups, ours.post, "/api/v1/categories", files_cases=True)]
+        print(f"ours: gunicorn -w 2 on {base} ({database}), {len(ours.tokens)} residents, {staff} staff")
+        if args.peer:
+            peer, peer_groups = start_peer(stack, workdir)
+            sides.append(Side("peer", peer, peer_groups, lambda _offset: peer_post, PEER_SERVICES))
+            print(f"peer: 6aika/issue-reporting, gunicorn -w 2 on {peer} (sqlite)", flush=True)
+        results, filed = run_rounds(sides, args.n, args.c, args.rounds)
+        ours.filed += filed
+        check_ours(ours, env["DATABASE_URL"], _sec_check_calls(env["WECHAT_API_BASE"]), staff)
     return summary(results, database)
 
 
