@@ -160,7 +160,9 @@ def app_env(database_url: str, wechat: str, workdir: Path, port: int) -> dict[st
     return env
 
 
-def prepare(stack: ExitStack, pg: str | None, workdir: Path, port: int) -> tuple[dict[str, str], int]:
+def prepare(
+    stack: ExitStack, pg: str | None, workdir: Path, port: int, cases: int = 0
+) -> tuple[dict[str, str], int]:
     """The fake WeChat running and a migrated, seeded database: the app's
     environment and the fake's process id."""
     wechat_port = free_port()
@@ -174,15 +176,35 @@ def prepare(stack: ExitStack, pg: str | None, workdir: Path, port: int) -> tuple
     flask = [str(BIN / "flask"), "--app", "app"]
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
     subprocess.run([*flask, "seed"], cwd=ROOT, env=env, check=True, capture_output=True)
+    if cases:
+        fill_cases(env, cases)
     wait_http(f"{wechat}_fake/sent", fake, wechat_log, timeout=20)
     return env, fake.pid
 
 
-def start_ours(stack: ExitStack, pg: str | None, workdir: Path) -> tuple[str, dict[str, str], dict[str, int]]:
+def fill_cases(env: dict[str, str], cases: int) -> None:
+    """Cases already on file (half open, the rest closed, all from 2025), written
+    in bulk as bench/escalation.py writes them, so a run shows what table size costs."""
+    from app.services import Services
+    from app.settings import Settings
+    from bench.escalation import fill
+
+    started = time.perf_counter()
+    services = Services(Settings.from_env(env))
+    try:
+        fill(services, cases)
+    finally:
+        services.close()
+    print(f"{cases:,} cases on file (written in {time.perf_counter() - started:.0f} s)", flush=True)
+
+
+def start_ours(
+    stack: ExitStack, pg: str | None, workdir: Path, cases: int
+) -> tuple[str, dict[str, str], dict[str, int]]:
     """Fake WeChat, database, migrations, seed, gunicorn: our base URL, the
     servers' environment (DATABASE_URL, WECHAT_API_BASE) and their process groups."""
     port = free_port()
-    env, fake = prepare(stack, pg, workdir, port)
+    env, fake = prepare(stack, pg, workdir, port, cases)
     log = workdir / "gunicorn.log"
     argv = [str(BIN / "gunicorn"), "--workers", "2", "--bind", f"127.0.0.1:{port}", "app:create_app()"]
     server = stack.enter_context(process(argv, log, env))
@@ -362,7 +384,7 @@ def run_rounds(sides: list[Side], n: int, c: int, rounds: int) -> tuple[dict[str
     return results, filed
 
 
-def check_ours(ours: Ours, database_url: str, wechat_calls: int, staff: int) -> None:
+def check_ours(ours: Ours, database_url: str, wechat_calls: int, staff: int, on_file: int) -> None:
     """Every filing is in the database, checked by content security once, its
     staff notified (the probe filing came before the staff)."""
     from sqlalchemy import create_engine, text
@@ -373,10 +395,11 @@ def check_ours(ours: Ours, database_url: str, wechat_calls: int, staff: int) -> 
         notes = conn.execute(text("SELECT count(*) FROM notifications")).scalar_one()
     engine.dispose()
     print(
-        f"cases in the database: {cases} of {ours.filed} filed; content-security calls: {wechat_calls}; "
+        f"cases in the database: {cases} ({on_file} on file, {ours.filed} filed); "
+        f"content-security calls: {wechat_calls}; "
         f"notifications: {notes}"
     )
-    if cases != ours.filed or wechat_calls != ours.filed or notes != (ours.filed - 1) * staff:
+    if cases != ours.filed + on_file or wechat_calls != ours.filed or notes != (ours.filed - 1) * staff:
         raise SystemExit("the filings are not all there")
 
 
@@ -416,6 +439,7 @@ def main() -> None:
     parser.add_argument("-n", type=int, default=1000, help="requests per measurement")
     parser.add_argument("-c", type=int, default=8, help="concurrent clients")
     parser.add_argument("--rounds", type=int, default=1, help="alternations; the median round is reported")
+    parser.add_argument("--cases", type=int, default=0, help="cases already on file before the run")
     args = parser.parse_args()
     # Also SIGINT: a shell without job control starts background jobs with it ignored.
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -433,7 +457,7 @@ def main() -> None:
 def measure_all(args: argparse.Namespace) -> dict[str, Any]:
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-api-")))
-        base, env, groups = start_ours(stack, args.pg, workdir)
+        base, env, groups = start_ours(stack, args.pg, workdir, args.cases)
         database = "postgresql" if args.pg else "sqlite"
         ours = Ours(base, WARMUP + args.n * args.rounds)
         staff = ours.add_staff(env)
@@ -445,8 +469,9 @@ def measure_all(args: argparse.Namespace) -> dict[str, Any]:
             print(f"peer: 6aika/issue-reporting, gunicorn -w 2 on {peer} (sqlite)", flush=True)
         results, filed = run_rounds(sides, args.n, args.c, args.rounds)
         ours.filed += filed
-        check_ours(ours, env["DATABASE_URL"], _sec_check_calls(env["WECHAT_API_BASE"]), staff)
-    return summary(results, database)
+        calls = _sec_check_calls(env["WECHAT_API_BASE"])
+        check_ours(ours, env["DATABASE_URL"], calls, staff, args.cases)
+    return summary(results, database) | {"cases_on_file": args.cases}
 
 
 if __name__ == "__main__":

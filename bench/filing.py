@@ -3,7 +3,7 @@ test client (no HTTP server), on a fresh seeded database, with the fake WeChat
 on loopback for content security and a handler and a head for each department
 the case reaches (so the outbox rows are written as in a county).
 
-    .venv/bin/python bench/filing.py [-n 300] [--pg URL] [--top 25] [--dump FILE.prof]
+    .venv/bin/python bench/filing.py [-n 300] [--pg URL] [--cases N] [--top 25] [--dump FILE.prof]
 
 Prints the median wall time of one filing, the SQL statements and transactions
 per filing (counted with engine event listeners) by kind and table, the time
@@ -79,6 +79,7 @@ class SQLCounter:
     def __init__(self, engine: Any) -> None:
         self.engine = engine
         self.statements: Counter[str] = Counter()
+        self.by_statement: Counter[str] = Counter()  # seconds by statement text
         self.seconds = 0.0
         self.begins = 0
         self.commits = 0
@@ -113,11 +114,13 @@ class SQLCounter:
 
     def reset(self) -> None:
         self.statements.clear()
+        self.by_statement.clear()
         self.seconds = 0.0
         self.begins = self.commits = self.rollbacks = 0
 
     def _before(self, conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         conn.info["bench_started"] = time.perf_counter()
+        conn.info["bench_statement"] = statement
         verb = statement.lstrip().split(None, 1)[0].upper()
         if verb in ("BEGIN", "COMMIT", "ROLLBACK"):
             return
@@ -125,7 +128,10 @@ class SQLCounter:
         self.statements[f"{verb} {match.group(1) if match else '?'}"] += 1
 
     def _after(self, conn: Any, *_: Any) -> None:
-        self.seconds += time.perf_counter() - conn.info.pop("bench_started", time.perf_counter())
+        elapsed = time.perf_counter() - conn.info.pop("bench_started", time.perf_counter())
+        self.seconds += elapsed
+        sql = " ".join(conn.info.pop("bench_statement", "?").split())
+        self.by_statement[sql if len(sql) <= 150 else f"{sql[:40]} … {sql[-105:]}"] += elapsed
 
     def _begin(self, _conn: Any) -> None:
         self.begins += 1
@@ -203,6 +209,7 @@ def timed(filer: Filer, counter: SQLCounter, n: int) -> dict[str, Any]:
         "rollbacks": round(counter.rollbacks / n, 1),
         "sql_ms": round(counter.seconds * 1000 / n, 2),
         "by_table": {k: round(v / n, 1) for k, v in sorted(counter.statements.items())},
+        "slowest": [(round(sec * 1000 / n, 3), sql) for sql, sec in counter.by_statement.most_common(5)],
     }
 
 
@@ -240,6 +247,9 @@ def report(
     )
     for key, count in figures["by_table"].items():
         print(f"  {count:5.1f}  {key}")
+    print("the statements taking the most time, ms per filing:")
+    for ms, sql in figures["slowest"]:
+        print(f"  {ms:8.3f}  {sql}")
     print(f"\nunder cProfile: {profiled_ms:.1f} ms a filing; cumulative ms per filing (share of the view):")
     whole = part_ms(stats, PARTS[0][1], PARTS[0][2], n) or 1.0
     parts = {}
@@ -263,13 +273,14 @@ def main() -> None:
     parser.add_argument("--pg", help="PostgreSQL server URL (a database of our own is created there)")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--dump", help="write the cProfile data here (for snakeviz, pstats)")
+    parser.add_argument("--cases", type=int, default=0, help="cases already on file before the run")
     args = parser.parse_args()
     from app import create_app
     from app.settings import Settings
 
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-filing-")))
-        env, _fake = prepare(stack, args.pg, workdir, port=80)
+        env, _fake = prepare(stack, args.pg, workdir, port=80, cases=args.cases)
         app = create_app(Settings.from_env(env))
         stack.callback(app.extensions["services"].close)
         filer = Filer(app, WARMUP + 2 * args.n + 1)
@@ -284,7 +295,9 @@ def main() -> None:
         print("the statements of one filing, in order:\n" + "\n".join(statements) + "\n")
         out = report(figures, stats, profiled_ms, args.n, args.top)
     out.pop("by_table")
-    print(json.dumps({"database": "postgresql" if args.pg else "sqlite", "staff": staff} | out))
+    out.pop("slowest")
+    database = "postgresql" if args.pg else "sqlite"
+    print(json.dumps({"database": database, "cases_on_file": args.cases, "staff": staff} | out))
 
 
 if __name__ == "__main__":
