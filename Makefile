@@ -39,6 +39,7 @@ miniprogram-test:
 	else echo "miniprogram: no package.json yet, nothing to test"; fi
 
 bench: $(STAMP)
+	$(BIN)/python bench/api.py
 	$(BIN)/python bench/photos.py
 	$(BIN)/python bench/escalation.py
 	$(BIN)/python bench/notify.py

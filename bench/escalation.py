@@ -47,27 +47,39 @@ def _ts(moment: datetime, sqlite: bool) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") + ("" if sqlite else "+00")
 
 
+def _seq(sqlite: bool) -> str:
+    return (
+        "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < :n) SELECT x FROM seq"
+        if sqlite
+        else "SELECT generate_series(1, :n) AS x"
+    )
+
+
+def _residents(conn: Any, count: int, sqlite: bool) -> int:
+    """``count`` residents in one statement; answers the first one's id (the ids run on)."""
+    conn.execute(
+        text(
+            "INSERT INTO users (openid, role, display_name, phone, wecom_userid, created_at) "
+            f"SELECT 'o-bench-' || x, 'resident', '', '', '', :t FROM ({_seq(sqlite)}) AS s"
+        ),
+        {"n": count, "t": _ts(NOW, sqlite) if sqlite else NOW},
+    )
+    return int(conn.execute(text("SELECT min(id) FROM users WHERE openid LIKE 'o-bench-%'")).scalar_one())
+
+
 def fill(services: Any, size: int) -> None:
-    """Bulk rows with one INSERT ... SELECT over a generated sequence."""
+    """Bulk rows with one INSERT ... SELECT over a generated sequence: ten cases a
+    resident, each filed with an Idempotency-Key as the mini-program sends one."""
     sqlite = services.db.engine.dialect.name == "sqlite"
     with services.db.engine.begin() as conn:
         community = conn.execute(text("SELECT id, township_id FROM communities ORDER BY id LIMIT 1")).one()
         primary = conn.execute(text("SELECT id FROM departments WHERE name = '综合执法局'")).scalar_one()
-        user = conn.execute(
-            text(
-                "INSERT INTO users (openid, role, display_name, phone, wecom_userid, created_at) "
-                "VALUES ('o-bench', 'resident', '', '', '', :t) RETURNING id"
-            ),
-            {"t": _ts(NOW, sqlite) if sqlite else NOW},
-        ).scalar_one()
+        residents = max(1, size // 10)
+        first = _residents(conn, residents, sqlite)
         created = NOW - timedelta(days=2)
         past = NOW - timedelta(minutes=5)  # just passed: one step (overdue) due
         future = NOW + timedelta(days=3)
-        seq = (
-            "WITH RECURSIVE seq(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM seq WHERE x < :n) SELECT x FROM seq"
-            if sqlite
-            else "SELECT generate_series(1, :n) AS x"
-        )
+        seq = _seq(sqlite)
         due_cond = f"x <= {DUE}"
         open_cond = "x % 2 = 0"
         conn.execute(
@@ -76,8 +88,8 @@ def fill(services: Any, size: int) -> None:
             INSERT INTO cases (number, category, config_version, route, community_id, reporter_id, anonymous,
                 description, location_text, status, urgent, needs_review, primary_department_id, created_at,
                 updated_at, accept_due_at, resolve_started_at, resolve_due_at, due_at, next_escalation_at,
-                rating_comment, reject_reason)
-            SELECT 'YNB-' || x, 'dog_unleashed', '2023.1', 'dirt-5', :community, :user, false,
+                rating_comment, reject_reason, idempotency_key)
+            SELECT 'YNB-' || x, 'dog_unleashed', '2023.1', 'dirt-5', :community, :first + x % :residents, false,
                 '基准测试工单', '', CASE WHEN {due_cond} OR {open_cond} THEN 'dispatched' ELSE 'closed' END,
                 false, false, :primary, :created, :created,
                 CASE WHEN {due_cond} THEN :past WHEN {open_cond} THEN :future ELSE NULL END,
@@ -85,14 +97,15 @@ def fill(services: Any, size: int) -> None:
                 CASE WHEN {due_cond} OR {open_cond} THEN :future2 ELSE NULL END,
                 CASE WHEN {due_cond} THEN :past WHEN {open_cond} THEN :future ELSE NULL END,
                 CASE WHEN {due_cond} THEN :past WHEN {open_cond} THEN :future ELSE NULL END,
-                '', ''
+                '', '', 'bench-' || x
             FROM ({seq}) AS s
             """
             ),
             {
                 "n": size,
                 "community": community.id,
-                "user": user,
+                "first": first,
+                "residents": residents,
                 "primary": primary,
                 "created": _ts(created, sqlite) if sqlite else created,
                 "past": _ts(past, sqlite) if sqlite else past,

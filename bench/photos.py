@@ -1,11 +1,18 @@
 """Photo pipeline benchmark: ours (JPEG draft decoding) against the naive one
-(full decode, resize, save), on generated 12-megapixel phone-like JPEGs.
+(full decode, orient, resize, save: the same output sizes), on generated
+12-megapixel phone-like JPEGs.
 
-    .venv/bin/python bench/photos.py [--photos 5] [--runs 5] [--quick]
+    .venv/bin/python bench/photos.py [--photos 5] [--runs 5] [--quick] [--options]
 
-Prints ms per photo (median of the runs) for both, their ratio, the peak
-memory one photo costs each (max RSS growth in a fresh process), and checks
-both strip the same metadata. The last line is one JSON object.
+Prints ms per photo (median of the runs; wall clock, and the process's CPU
+time, steadier on a shared machine) for both, their ratio, the peak memory one
+photo costs each (max RSS growth in a fresh process), and checks both strip
+the same metadata. Then the memory of the formats decoded at full size: a
+16-megapixel PNG (the largest accepted) and a 49-megapixel one of a few
+hundred KB (refused from its header). ``--options`` first prints what each
+filter, reducing gap, quality and subsampling setting costs and gives (size,
+PSNR against a LANCZOS reference from the full decode). The last line is one
+JSON object.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import math
 import resource
 import statistics
 import subprocess
@@ -23,9 +31,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from PIL import Image  # noqa: E402
+from dataclasses import replace  # noqa: E402
 
-from app.photos import naive_process, process_upload  # noqa: E402
+from PIL import Image, ImageChops, ImageStat  # noqa: E402
+
+from app.photos import DEFAULT_LIMITS, PhotoLimits, naive_process, process_upload  # noqa: E402
+from app.photos.pipeline import UPRIGHT  # noqa: E402
+from handlers.ports import PhotoRejected  # noqa: E402
 
 
 def make_photo(seed: int, size: tuple[int, int] = (4000, 3000)) -> bytes:
@@ -51,11 +63,15 @@ def _child_peak(which: str, path: str) -> None:
     data = Path(path).read_bytes()
     fn = process_upload if which == "ours" else naive_process
     fn(make_small())  # load the codecs before the baseline
+    fn(make_small("PNG"))
     # ru_maxrss survives fork and exec, so reset the kernel's high-water mark
     # (VmHWM) for this process and read it back.
     Path("/proc/self/clear_refs").write_text("5")
     before = _vm_hwm_kib()
-    fn(data)
+    try:
+        fn(data)
+    except PhotoRejected:
+        pass
     print((_vm_hwm_kib() - before) / 1024)
 
 
@@ -66,14 +82,22 @@ def _vm_hwm_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def make_small() -> bytes:
+def make_small(kind: str = "JPEG") -> bytes:
     out = io.BytesIO()
-    Image.new("RGB", (64, 48), (1, 2, 3)).save(out, "JPEG")
+    Image.new("RGB", (64, 48), (1, 2, 3)).save(out, kind)
+    return out.getvalue()
+
+
+def make_png(size: tuple[int, int], mode: str = "RGBA") -> bytes:
+    """A smooth PNG: a few hundred KB that decode to hundreds of MB."""
+    image = Image.linear_gradient("L").resize(size).convert(mode)
+    out = io.BytesIO()
+    image.save(out, "PNG")
     return out.getvalue()
 
 
 def peak_mb(which: str, data: bytes) -> float:
-    with tempfile.NamedTemporaryFile(suffix=".jpg") as handle:
+    with tempfile.NamedTemporaryFile(suffix=".img") as handle:
         handle.write(data)
         handle.flush()
         out = subprocess.run(
@@ -94,11 +118,131 @@ def clean(data: bytes) -> bool:
     )
 
 
+def psnr(data: bytes, reference: Image.Image) -> float:
+    """Peak signal-to-noise ratio of a stored JPEG against a reference, in dB."""
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+    squares = ImageChops.difference(image, reference).point(lambda v: v * v)
+    mse = sum(ImageStat.Stat(squares).mean) / 3
+    return 99.0 if mse == 0 else 10 * math.log10(255 * 255 / mse)
+
+
+def references(
+    data: bytes, display: tuple[int, int], thumb: tuple[int, int]
+) -> tuple[Image.Image, Image.Image]:
+    """What a careful slow pipeline makes of the upright sizes given: full decode,
+    LANCZOS straight to each size, then the orientation."""
+    image = Image.open(io.BytesIO(data))
+    turn = UPRIGHT.get(int(image.getexif().get(0x0112, 1)))
+    image.load()
+    if turn in (Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_270) or turn in (
+        Image.Transpose.TRANSPOSE,
+        Image.Transpose.TRANSVERSE,
+    ):
+        display, thumb = display[::-1], thumb[::-1]
+    made = [image.resize(size, Image.Resampling.LANCZOS) for size in (display, thumb)]
+    return (made[0].transpose(turn), made[1].transpose(turn)) if turn is not None else (made[0], made[1])
+
+
+OPTIONS: list[tuple[str, dict[str, object]]] = [
+    ("shipped settings", {}),
+    ("thumb LANCZOS, no reducing gap", {"thumb_reducing_gap": None}),
+    ("thumb LANCZOS, reducing gap 2.0", {"thumb_reducing_gap": 2.0}),
+    ("thumb LANCZOS, reducing gap 3.0", {"thumb_reducing_gap": 3.0}),
+    (
+        "thumb BICUBIC, reducing gap 2.0",
+        {"thumb_resample": Image.Resampling.BICUBIC, "thumb_reducing_gap": 2.0},
+    ),
+    (
+        "thumb BILINEAR, reducing gap 2.0",
+        {"thumb_resample": Image.Resampling.BILINEAR, "thumb_reducing_gap": 2.0},
+    ),
+    ("thumb BOX, no reducing gap", {"thumb_resample": Image.Resampling.BOX, "thumb_reducing_gap": None}),
+    ("quality 75", {"quality": 75}),
+    ("quality 80", {"quality": 80}),
+    ("quality 90", {"quality": 90}),
+    ("subsampling 4:4:4", {"subsampling": 0}),
+    ("subsampling 4:2:2", {"subsampling": 1}),
+]
+
+
+def options(photos: list[bytes], runs: int) -> None:
+    """What each setting costs (CPU ms a photo) and gives (bytes, PSNR)."""
+    first = process_upload(photos[0])
+    ref_display, ref_thumb = references(
+        photos[0], (first.width, first.height), (first.thumb_width, first.thumb_height)
+    )
+    print(f"{'setting':<36} {'CPU ms':>7} {'display KB':>10} {'PSNR':>6} {'thumb KB':>8} {'PSNR':>6}")
+    for label, changes in OPTIONS:
+        limits = replace(DEFAULT_LIMITS, **changes)  # type: ignore[arg-type]
+        cpu = statistics.median(
+            _cpu_ms(lambda p, lim=limits: process_upload(p, lim), photos) for _ in range(runs)
+        )
+        r = process_upload(photos[0], limits)
+        print(
+            f"{label:<36} {cpu:7.1f} {len(r.display) / 1024:10.0f} {psnr(r.display, ref_display):6.2f} "
+            f"{len(r.thumb) / 1024:8.1f} {psnr(r.thumb, ref_thumb):6.2f}"
+        )
+    naive = naive_process(photos[0])
+    print(
+        f"{'(naive pipeline)':<36} {'':>7} {len(naive.display) / 1024:10.0f} "
+        f"{psnr(naive.display, ref_display):6.2f} {len(naive.thumb) / 1024:8.1f} {psnr(naive.thumb, ref_thumb):6.2f}\n"
+    )
+
+
+def _cpu_ms(fn: object, photos: list[bytes]) -> float:
+    start = time.process_time()
+    for p in photos:
+        fn(p)  # type: ignore[operator]
+    return (time.process_time() - start) * 1000 / len(photos)
+
+
+def timings(photos: list[bytes], runs: int) -> tuple[dict[str, float], bool]:
+    """Median wall and CPU ms a photo for both pipelines, alternating; and whether
+    every stored copy of both came out clean."""
+    wall: dict[str, list[float]] = {"ours": [], "naive": []}
+    cpu: dict[str, list[float]] = {"ours": [], "naive": []}
+    same = True
+    for _ in range(runs):
+        for which, fn in (("ours", process_upload), ("naive", naive_process)):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            results = [fn(p) for p in photos]
+            wall[which].append((time.perf_counter() - start) * 1000 / len(photos))
+            cpu[which].append((time.process_time() - start_cpu) * 1000 / len(photos))
+            same = same and all(clean(r.display) and clean(r.thumb) for r in results)
+    out = {f"{k}_ms": statistics.median(v) for k, v in wall.items()}
+    out |= {f"{k}_cpu_ms": statistics.median(v) for k, v in cpu.items()}
+    return out, same
+
+
+def full_size_formats() -> dict[str, float | str]:
+    """Peak memory of the formats decoded at full size: the largest PNG accepted,
+    and a 49-megapixel one (a few hundred KB) that used to cost about 445 MB."""
+    limit = PhotoLimits().max_pixels_not_jpeg
+    side = math.isqrt(limit)
+    largest, bomb = make_png((side, side)), make_png((7000, 7000))
+    try:
+        process_upload(bomb)
+        verdict = "accepted"
+    except PhotoRejected as refused:
+        verdict = f"refused ({refused.code})"
+    out: dict[str, float | str] = {
+        "png_16mp_peak_mb": round(peak_mb("ours", largest), 1),
+        "png_49mp_peak_mb": round(peak_mb("ours", bomb), 1),
+        "png_49mp": verdict,
+    }
+    print(
+        f"PNG {side}x{side} RGBA ({len(largest) // 1024} KB): peak {out['png_16mp_peak_mb']} MB; "
+        f"PNG 7000x7000 ({len(bomb) // 1024} KB): {verdict}, peak {out['png_49mp_peak_mb']} MB"
+    )
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--photos", type=int, default=5)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="2 photos, 2 runs")
+    parser.add_argument("--options", action="store_true", help="first, what each setting costs and gives")
     parser.add_argument("--child", nargs=2, metavar=("WHICH", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -110,40 +254,38 @@ def main() -> None:
     photos = [make_photo(i) for i in range(args.photos)]
     sizes = [len(p) / 1e6 for p in photos]
     print(f"{len(photos)} photos of 4000x3000, {min(sizes):.1f}–{max(sizes):.1f} MB each")
-
-    timings: dict[str, list[float]] = {"ours": [], "naive": []}
-    same = True
-    for _ in range(args.runs):
-        for which, fn in (("ours", process_upload), ("naive", naive_process)):
-            start = time.perf_counter()
-            results = [fn(p) for p in photos]
-            timings[which].append((time.perf_counter() - start) * 1000 / len(photos))
-            same = same and all(clean(r.display) and clean(r.thumb) for r in results)
-    ours_ms = statistics.median(timings["ours"])
-    naive_ms = statistics.median(timings["naive"])
+    if args.options:
+        options(photos, args.runs)
+    t, same = timings(photos, args.runs)
     ours_peak = peak_mb("ours", photos[0])
     naive_peak = peak_mb("naive", photos[0])
-    ours_result, naive_result = process_upload(photos[0]), naive_process(photos[0])
-    print(
-        f"ours:  {ours_ms:7.1f} ms/photo  peak {ours_peak:6.1f} MB  -> {ours_result.width}x{ours_result.height}"
-    )
-    print(
-        f"naive: {naive_ms:7.1f} ms/photo  peak {naive_peak:6.1f} MB  -> {naive_result.width}x{naive_result.height}"
-    )
-    print(f"speedup {naive_ms / ours_ms:.2f}x; metadata stripped identically: {same}")
+    ours, naive = process_upload(photos[0]), naive_process(photos[0])
+    for label, r, peak in (("ours", ours, ours_peak), ("naive", naive, naive_peak)):
+        print(
+            f"{label + ':':<6} {t[label + '_ms']:7.1f} ms/photo ({t[label + '_cpu_ms']:6.1f} ms CPU)  "
+            f"peak {peak:6.1f} MB  -> {r.width}x{r.height}, thumb {r.thumb_width}x{r.thumb_height}"
+        )
+    speedup, cpu_speedup = t["naive_ms"] / t["ours_ms"], t["naive_cpu_ms"] / t["ours_cpu_ms"]
+    print(f"speedup {speedup:.2f}x ({cpu_speedup:.2f}x in CPU time); metadata stripped identically: {same}")
+    memory = full_size_formats()
     print(
         json.dumps(
             {
-                "ours_ms": round(ours_ms, 1),
-                "naive_ms": round(naive_ms, 1),
-                "speedup": round(naive_ms / ours_ms, 2),
+                "ours_ms": round(t["ours_ms"], 1),
+                "naive_ms": round(t["naive_ms"], 1),
+                "speedup": round(speedup, 2),
+                "ours_cpu_ms": round(t["ours_cpu_ms"], 1),
+                "naive_cpu_ms": round(t["naive_cpu_ms"], 1),
+                "cpu_speedup": round(cpu_speedup, 2),
                 "peak_mb": round(ours_peak, 1),
                 "naive_peak_mb": round(naive_peak, 1),
+                "same_sizes": (ours.width, ours.height) == (naive.width, naive.height),
                 "photos": len(photos),
                 "runs": args.runs,
                 "input_mb": [round(s, 2) for s in sizes],
                 "stripped_identically": same,
             }
+            | memory
         )
     )
 

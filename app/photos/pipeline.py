@@ -2,11 +2,24 @@
 
 A photo is evidence and may carry its author's location: the stored copies
 keep no metadata at all. An image is an image because Pillow decodes it, not
-because of its name or type. A large JPEG is decoded at a reduced scale with
-``draft()``: we ask for the smallest box the result may have (long side
-1024), so the decoder picks the largest reduction (1/2, 1/4, 1/8) that still
-covers it; anything still longer than 2048 px is then resized down. A 4000x3000
-phone photo thus decodes at 2000x1500 and is stored at that size.
+because of its name or type.
+
+The display copy's size is planned from the header first (``plan_size``): a
+source up to 2048 px keeps its size; a larger one is reduced by the largest
+power of two (2, 4, 8) that keeps its long side at least 1024, so a
+4000x3000 phone photo is stored at 2000x1500. A JPEG is drafted to exactly
+that box, so libjpeg's DCT scaling does the reduction while decoding; other
+formats (and JPEGs past 8x) get one resize. Then the EXIF orientation is
+applied to the pixels, and the thumbnail is made from the display copy: an
+integer box reduction (``reducing_gap``), then LANCZOS for any remainder.
+Filters and encoder settings were chosen by measurement
+(``bench/photos.py --options``).
+
+Memory: a JPEG is decoded at its reduced size, so the 50-megapixel limit
+costs little. Other formats decode at full size (PNG has no reduced
+decoding), about 4 bytes a pixel and as much again for the RGB copy: they
+are limited to 16 megapixels, checked from the header like the JPEG limit, so
+a small PNG that declares 49 megapixels is refused before it is decoded.
 """
 
 from __future__ import annotations
@@ -21,17 +34,39 @@ from handlers.ports import PhotoRejected, ProcessedPhoto
 
 # MPO (multi-picture JPEG from some phones) opens through the JPEG plugin.
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
+DRAFT_FORMATS = ("JPEG", "MPO")
 MIN_LONG_SIDE = 1024
+TOO_MANY_PIXELS = "图片像素过多（上限 5000 万像素），请缩小后重试"
+TOO_MANY_PIXELS_NOT_JPEG = "PNG、WebP、GIF 图片像素过多（上限 1600 万像素），请截图分段或转为 JPG 后重试"
+# EXIF orientation -> the transpose that makes the pixels upright (as ImageOps.exif_transpose).
+UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 
 @dataclass(frozen=True)
 class PhotoLimits:
     max_bytes: int = 10 * 1024 * 1024
     max_pixels: int = 50_000_000
+    # Formats decoded at full size: bounds a worker's memory per upload.
+    max_pixels_not_jpeg: int = 16_000_000
     max_side: int = 2048
     thumb_side: int = 400
     quality: int = 85
     thumb_quality: int = 80
+    subsampling: int = 2  # 4:2:0, libjpeg's default
+    # The thumbnail: a box reduction by the whole factor (5 from 2000 px), then
+    # the filter for what remains; as sharp as LANCZOS alone at a fifth of the cost.
+    thumb_reducing_gap: float | None = 1.0
+    thumb_resample: Image.Resampling = Image.Resampling.LANCZOS
+    # The one resize of a source the decoder could not reduce (PNG, or a JPEG past 8x).
+    resize_reducing_gap: float | None = 2.0
 
 
 DEFAULT_LIMITS = PhotoLimits()
@@ -46,14 +81,14 @@ def _open(data: bytes, limits: PhotoLimits) -> Image.Image:
     try:
         image = Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise PhotoRejected(
-            "photo_too_many_pixels", "图片像素过多（上限 5000 万像素），请缩小后重试"
-        ) from exc
+        raise PhotoRejected("photo_too_many_pixels", TOO_MANY_PIXELS) from exc
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise PhotoRejected("photo_not_image", "文件不是可识别的图片，请上传 JPG 或 PNG 照片") from exc
     width, height = image.size
     if width * height > limits.max_pixels:
-        raise PhotoRejected("photo_too_many_pixels", "图片像素过多（上限 5000 万像素），请缩小后重试")
+        raise PhotoRejected("photo_too_many_pixels", TOO_MANY_PIXELS)
+    if image.format not in DRAFT_FORMATS and width * height > limits.max_pixels_not_jpeg:
+        raise PhotoRejected("photo_too_many_pixels", TOO_MANY_PIXELS_NOT_JPEG)
     if width < 1 or height < 1:
         raise PhotoRejected("photo_invalid", "图片尺寸无效")
     return image
@@ -66,39 +101,59 @@ def _orientation(image: Image.Image) -> int:
         return 1
 
 
-def _reduce_box(width: int, height: int) -> tuple[int, int]:
-    """The smallest box (in the file's own orientation) a stored copy may have."""
+def plan_size(width: int, height: int, limits: PhotoLimits = DEFAULT_LIMITS) -> tuple[tuple[int, int], int]:
+    """The display copy's size for a source of this size, and the JPEG decoder's
+    reduction (1, 2, 4 or 8) that reaches it: the largest whose long side still
+    covers ``MIN_LONG_SIDE``. Past 8x (a long side over 16384) one resize does
+    the rest. Sizes are in the file's own orientation, where draft works."""
     long_side = max(width, height)
-    if long_side <= MIN_LONG_SIDE:
-        return width, height
-    scale = MIN_LONG_SIDE / long_side
-    return max(1, round(width * scale)), max(1, round(height * scale))
+    if long_side <= limits.max_side:
+        return (width, height), 1
+    scale = 1
+    while scale < 8 and -(-long_side // (scale * 2)) >= MIN_LONG_SIDE:
+        scale *= 2
+    size = (-(-width // scale), -(-height // scale))
+    if max(size) > limits.max_side:
+        factor = limits.max_side / max(size)
+        size = (max(1, round(size[0] * factor)), max(1, round(size[1] * factor)))
+    return size, scale
 
 
-def decode(
-    data: bytes, limits: PhotoLimits = DEFAULT_LIMITS, use_draft: bool = True
-) -> tuple[Image.Image, float]:
-    """The upright RGB image and the decoder's scale (1, 1/2, 1/4 or 1/8)."""
-    image = _open(data, limits)
-    orientation = _orientation(image)
-    full_width = image.size[0]
-    scale = 1.0
-    if use_draft and image.format in ("JPEG", "MPO"):
-        # draft works in the file's own orientation; the box is chosen there too.
-        image.draft("RGB", _reduce_box(*image.size))
-        scale = image.size[0] / full_width
+def _load(image: Image.Image) -> None:
     try:
         image.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise PhotoRejected(
-            "photo_too_many_pixels", "图片像素过多（上限 5000 万像素），请缩小后重试"
-        ) from exc
+        raise PhotoRejected("photo_too_many_pixels", TOO_MANY_PIXELS) from exc
     except OSError as exc:
         raise PhotoRejected("photo_truncated", "图片不完整或已损坏，请重新选择照片") from exc
-    if orientation != 1:
-        image.getexif()[0x0112] = orientation
-        image = ImageOps.exif_transpose(image)
-    return _to_rgb(image), scale
+
+
+def _upright(image: Image.Image, orientation: int) -> Image.Image:
+    """EXIF orientation applied to the pixels (the tag itself is dropped with
+    the rest of the metadata)."""
+    method = UPRIGHT.get(orientation)
+    return image if method is None else image.transpose(method)
+
+
+def decode(data: bytes, limits: PhotoLimits = DEFAULT_LIMITS) -> tuple[Image.Image, float]:
+    """The upright RGB display image and the decoder's scale (1, 1/2, 1/4 or 1/8).
+
+    A JPEG is drafted to the box the display will have, so the decoder's
+    DCT scaling does the reduction; anything else (and a JPEG past 8x) gets
+    one resize to that box."""
+    image = _open(data, limits)
+    orientation = _orientation(image)
+    full_width = image.size[0]
+    target, scale = plan_size(*image.size, limits)
+    if scale > 1 and image.format in DRAFT_FORMATS:
+        # Pillow picks the largest reduction whose size covers the box on both sides.
+        image.draft("RGB", (max(1, image.size[0] // scale), max(1, image.size[1] // scale)))
+    _load(image)
+    decoded_scale = image.size[0] / full_width
+    image = _to_rgb(image)
+    if image.size != target:
+        image = image.resize(target, Image.Resampling.LANCZOS, reducing_gap=limits.resize_reducing_gap)
+    return _upright(image, orientation), decoded_scale
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
@@ -115,40 +170,64 @@ def _to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def _encode(image: Image.Image, quality: int) -> bytes:
+def _encode(image: Image.Image, quality: int, subsampling: int) -> bytes:
     out = io.BytesIO()
     # Pillow carries some metadata over from ``info`` (a JPEG comment, say):
     # drop it all; no exif, icc_profile or XMP is passed, so none is written.
     image.info = {}
-    image.save(out, "JPEG", quality=quality, optimize=False, progressive=False)
+    image.save(out, "JPEG", quality=quality, subsampling=subsampling, optimize=False, progressive=False)
     return out.getvalue()
 
 
-def _finish(data: bytes, image: Image.Image, limits: PhotoLimits) -> ProcessedPhoto:
-    if max(image.size) > limits.max_side:
-        image = image.copy()
-        image.thumbnail((limits.max_side, limits.max_side), Image.Resampling.LANCZOS, reducing_gap=2.0)
-    display = _encode(image, limits.quality)
-    thumb_image = image.copy()
-    thumb_image.thumbnail((limits.thumb_side, limits.thumb_side), Image.Resampling.LANCZOS, reducing_gap=2.0)
-    thumb = _encode(thumb_image, limits.thumb_quality)
-    return ProcessedPhoto(
-        sha256=hashlib.sha256(data).hexdigest(),
-        display=display,
-        thumb=thumb,
-        width=image.size[0],
-        height=image.size[1],
-        thumb_width=thumb_image.size[0],
-        thumb_height=thumb_image.size[1],
-    )
+def _thumbnail(display: Image.Image, limits: PhotoLimits) -> Image.Image:
+    """From the display copy: an integer box reduction, then the filter."""
+    width, height = display.size
+    if max(width, height) <= limits.thumb_side:
+        return display
+    factor = limits.thumb_side / max(width, height)
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    return display.resize(size, limits.thumb_resample, reducing_gap=limits.thumb_reducing_gap)
 
 
 def process_upload(data: bytes, limits: PhotoLimits = DEFAULT_LIMITS) -> ProcessedPhoto:
-    image, _scale = decode(data, limits, use_draft=True)
-    return _finish(data, image, limits)
+    display, _scale = decode(data, limits)
+    thumb = _thumbnail(display, limits)
+    return ProcessedPhoto(
+        sha256=hashlib.sha256(data).hexdigest(),
+        display=_encode(display, limits.quality, limits.subsampling),
+        thumb=_encode(thumb, limits.thumb_quality, limits.subsampling),
+        width=display.size[0],
+        height=display.size[1],
+        thumb_width=thumb.size[0],
+        thumb_height=thumb.size[1],
+    )
 
 
 def naive_process(data: bytes, limits: PhotoLimits = DEFAULT_LIMITS) -> ProcessedPhoto:
-    """Full decode, orient, resize, save: the benchmark's baseline."""
-    image, _scale = decode(data, limits, use_draft=False)
-    return _finish(data, image, limits)
+    """The benchmark's baseline, the same output by the obvious route: a full
+    decode, ``exif_transpose``, a LANCZOS resize to the same display size,
+    save; the thumbnail by ``thumbnail()`` from the display copy."""
+    image = _open(data, limits)
+    orientation = _orientation(image)
+    target, _scale = plan_size(*image.size, limits)
+    _load(image)
+    if orientation != 1:
+        image.getexif()[0x0112] = orientation
+        image = ImageOps.exif_transpose(image)
+        if orientation in (5, 6, 7, 8):
+            target = (target[1], target[0])
+    image = _to_rgb(image)
+    if image.size != target:
+        image = image.resize(target, Image.Resampling.LANCZOS)
+    display = _encode(image, limits.quality, 2)
+    thumb = image.copy()
+    thumb.thumbnail((limits.thumb_side, limits.thumb_side), Image.Resampling.LANCZOS)
+    return ProcessedPhoto(
+        sha256=hashlib.sha256(data).hexdigest(),
+        display=display,
+        thumb=_encode(thumb, limits.thumb_quality, 2),
+        width=image.size[0],
+        height=image.size[1],
+        thumb_width=thumb.size[0],
+        thumb_height=thumb.size[1],
+    )

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from app.api.errors import status_of
-from app.photos import LocalPhotoStorage, decode, process_upload
+from app.photos import LocalPhotoStorage, decode, naive_process, plan_size, process_upload
 from handlers.cases.photos import REJECTED_AS, storage_keys
 from handlers.errors import Invalid
 from handlers.ports import PhotoRejected
@@ -87,6 +87,85 @@ def test_a_large_jpeg_is_decoded_at_a_reduced_scale_and_stored_between_1024_and_
     for size in ((4000, 3000), (3000, 4000), (2500, 1000)):
         result = process_upload(big_jpeg(size))
         assert 1024 <= max(result.width, result.height) <= 2048
+
+
+@pytest.mark.parametrize(
+    ("size", "planned", "scale"),
+    [
+        ((300, 200), (300, 200), 1),
+        ((2048, 1536), (2048, 1536), 1),
+        ((2049, 1000), (1025, 500), 2),
+        ((4000, 3000), (2000, 1500), 2),
+        ((3000, 4000), (1500, 2000), 2),
+        ((4001, 3001), (2001, 1501), 2),
+        ((5000, 4000), (1250, 1000), 4),
+        ((8000, 6000), (2000, 1500), 4),
+        ((16384, 100), (2048, 13), 8),
+        ((17000, 600), (2048, 72), 8),
+    ],
+)
+def test_the_display_size_is_planned_from_the_header(
+    size: tuple[int, int], planned: tuple[int, int], scale: int
+) -> None:
+    assert plan_size(*size) == (planned, scale)
+    assert max(planned) <= 2048 and (max(planned) >= 1024 or planned == size)
+
+
+def test_a_jpeg_past_eight_times_the_display_is_drafted_then_resized_once() -> None:
+    image, scale = decode(big_jpeg((17000, 600)))
+    assert scale == 0.125 and image.size == (2048, 72)
+
+
+@pytest.mark.parametrize(
+    ("orientation", "size", "point"),
+    [
+        (1, (400, 300), (50, 150)),
+        (3, (400, 300), (350, 150)),
+        (6, (300, 400), (150, 50)),
+        (8, (300, 400), (150, 350)),
+    ],
+)
+def test_each_orientation_puts_the_red_half_where_the_camera_saw_it(
+    orientation: int, size: tuple[int, int], point: tuple[int, int]
+) -> None:
+    result = process_upload(exif_jpeg((400, 300), orientation=orientation))
+    display = _open(result.display)
+    assert display.size == size
+    r, g, b = display.getpixel(point)  # type: ignore[misc]
+    assert r > 200 and b < 60
+
+
+def test_a_png_beyond_the_non_jpeg_limit_is_refused_from_its_header() -> None:
+    # 20 megapixels declared over a few bytes of data: decoding it would fail as
+    # truncated, so this code proves the header was read and nothing decoded.
+    with pytest.raises(PhotoRejected) as refused:
+        process_upload(bomb_png(5000, 4000))
+    assert refused.value.code == "photo_too_many_pixels"
+    assert "1600 万像素" in refused.value.message
+    assert status_of(REJECTED_AS["photo_too_many_pixels"](refused.value.message, "x")) == 413
+
+
+def test_a_jpeg_of_the_same_pixels_is_still_accepted() -> None:
+    result = process_upload(big_jpeg((5000, 4000)))
+    assert (result.width, result.height) == (1250, 1000)
+
+
+def test_a_large_png_within_the_limit_gets_one_resize_to_the_planned_size() -> None:
+    result = process_upload(png("RGBA", (4000, 3000)))
+    assert (result.width, result.height) == (2000, 1500)
+    assert (result.thumb_width, result.thumb_height) == (400, 300)
+    assert _open(result.display).getpixel((10, 10)) != (255, 255, 255)  # type: ignore[comparison-overlap]
+
+
+def test_the_benchmarks_naive_baseline_makes_the_same_sizes() -> None:
+    for data in (exif_jpeg((4000, 3000), orientation=6), big_jpeg((3000, 2000)), png("RGB", (300, 200))):
+        ours, naive = process_upload(data), naive_process(data)
+        assert (ours.width, ours.height, ours.thumb_width, ours.thumb_height) == (
+            naive.width,
+            naive.height,
+            naive.thumb_width,
+            naive.thumb_height,
+        )
 
 
 def test_local_storage_stores_a_key_once_and_atomically(tmp_path: Path) -> None:
