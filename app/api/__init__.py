@@ -10,11 +10,11 @@ from flask import Response, jsonify, redirect
 from flask_openapi3 import OpenAPI
 from flask_openapi3.models import SecurityScheme
 from pydantic import ValidationError
-from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
 from app.api.bodies import check_json_body
-from app.api.errors import HTTP_MESSAGES, domain_error, error
+from app.api.errors import HTTP_MESSAGES, RETRY_AFTER_SECONDS, dependency_error, domain_error, error
+from app.dependencies import check_dependencies
 from handlers.commands import invalid
 from handlers.errors import DomainError
 
@@ -71,18 +71,24 @@ def register_api(app: OpenAPI) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
+        away = dependency_error(exc)
+        if away is not None:
+            return away
         log.exception("unhandled error")
         return error("internal_error", "系统繁忙，请稍后再试", 500)
 
     @app.get("/healthz")
-    def healthz() -> Response | tuple[Response, int]:
-        try:
-            with app.extensions["services"].db.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-        except Exception:  # noqa: BLE001 - any failure means "not healthy"
-            log.exception("health check failed")
-            return jsonify({"status": "unavailable"}), 503
-        return jsonify({"status": "ok"})
+    def healthz() -> Response:
+        """200 while the database answers, 503 otherwise; each dependency
+        named with ``up`` or ``down`` (Redis when configured: without it the
+        product works on, so it does not make the answer a 503)."""
+        report = check_dependencies(app.extensions["services"])
+        healthy = report["database"] == "up"
+        response = jsonify({"status": "ok" if healthy else "unavailable", **report})
+        if not healthy:
+            response.status_code = 503
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
 
     @app.get("/api/v1/docs")
     def docs() -> Response:
