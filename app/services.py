@@ -142,3 +142,5 @@ class Services:
     def close(self) -> None:
         if "db" in self.__dict__:
             self.db.dispose()
+        if self.__dict__.get("redis") is not None:
+            self.redis.close()

@@ -32,7 +32,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.migrate import upgrade
-from app.models import Case, Notification, Photo
+from app.models import Case, JobLock, Notification, Photo
 from app.services import Services
 from app.settings import Settings
 from handlers.accounts import bind_staff, invite_staff, login_with_wechat, set_wecom_id
@@ -231,6 +231,13 @@ def _pending(services: Services) -> int:
         return int(uow.session.scalar(query) or 0)
 
 
+def _sweep_ran_since(services: Services, moment: float) -> bool:
+    """The escalation sweep took its lease (5 s, renewed every run) after ``moment``."""
+    with services.db.uow() as uow:
+        lease = uow.session.get(JobLock, "escalation")
+    return lease is not None and lease.expires_at.timestamp() - 5 >= moment
+
+
 def _check_cases(stack: Stack, residents: Residents) -> None:
     """Every accepted case is there once, complete; nothing else is."""
     with stack.services.db.uow() as uow:
@@ -301,8 +308,10 @@ def test_restarts_under_load_lose_no_report_and_push_nothing_twice(stack: Stack)
         finally:
             residents.stop()
             _write_timeline(stack, residents)
+        restarts_over = time.time()
         # What failed while WeChat was away is retried (after 15 s, by the timer).
         assert wait_until(lambda: _pending(stack.services) == 0, timeout=60)
+        assert wait_until(lambda: _sweep_ran_since(stack.services, restarts_over), timeout=10)
         assert {server.pid, worker.pid, *children(server.pid)} == processes
         assert server.poll() is None and worker.poll() is None
     print(json.dumps({"variant": stack.variant, "filed": len(residents.accepted), **stack.figures}))
