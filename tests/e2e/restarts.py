@@ -47,6 +47,7 @@ class Filing:
     number: str
     answered_at: float
     photo_id: str | None
+    created: bool  # 201; a 200 answered a retry with the case an earlier try had filed
 
 
 @dataclass
@@ -120,7 +121,10 @@ class Residents:
             if answer is not None and answer.status_code in (200, 201):
                 case = answer.json()
                 with self._lock:
-                    self.accepted.append(Filing(i, key, case["id"], case["number"], time.time(), photo))
+                    created = answer.status_code == 201
+                    self.accepted.append(
+                        Filing(i, key, case["id"], case["number"], time.time(), photo, created)
+                    )
             time.sleep(self.pause)
 
     def _photo(self, http: requests.Session, auth: dict[str, str], key: str) -> str | None:
@@ -161,7 +165,9 @@ def fast_path_since(filings: list[Filing], pushes: dict[str, float], after: floa
     was pushed within ``FAST_SECONDS``. A timer ticking every five seconds
     cannot pass for it: one tick cannot follow closely both the first and the
     last case, and two ticks do not fall in one window."""
-    cases = sorted((f for f in filings if f.answered_at >= after), key=lambda f: f.answered_at)
+    # A retry answered 200 was filed by an earlier try: its answer says nothing
+    # of when its push could go.
+    cases = sorted((f for f in filings if f.created and f.answered_at >= after), key=lambda f: f.answered_at)
     for i, first in enumerate(cases):
         window = [c for c in cases[i:] if c.answered_at <= first.answered_at + WINDOW_SECONDS]
         if len(window) == len(cases) - i:
