@@ -6,13 +6,22 @@ and calls ``uow.commit()``; leaving the block without committing rolls back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+# What SQLite reports as an OperationalError although it is a bug in our SQL
+# or a schema that was not migrated, not a database that went away.
+_SQLITE_MISTAKES = ("no such table", "no such column", "has no column named", "syntax error")
+# How long a new PostgreSQL connection may take before the request gives up
+# (503) instead of hanging on a server that does not answer.
+CONNECT_TIMEOUT_SECONDS = 5
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -46,6 +55,10 @@ class Base(DeclarativeBase):
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
+    # A pooled connection the server dropped (restart, failover, admin
+    # shutdown) is found by the ping at checkout and replaced, so a restart
+    # that is over costs the next request nothing.
+    kwargs.setdefault("pool_pre_ping", True)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
         engine = create_engine(url, **kwargs)
@@ -68,8 +81,27 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    if url.startswith("postgresql") and "connect_timeout" not in url:
+        kwargs.setdefault("connect_args", {"connect_timeout": CONNECT_TIMEOUT_SECONDS})
     return create_engine(url, **kwargs)
+
+
+def database_away(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database cannot be reached now (refused,
+    shut down, a dead connection, a timeout, locked) rather than a mistake in
+    what we asked: the caller may try again later."""
+    if isinstance(exc, sa_exc.DisconnectionError | sa_exc.TimeoutError):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+            return not any(m in str(exc.orig) for m in _SQLITE_MISTAKES)
+        return False
+    # The wake-up listener talks to PostgreSQL through psycopg directly.
+    import psycopg
+
+    return isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError)
 
 
 class UnitOfWork:
@@ -111,10 +143,14 @@ class UnitOfWork:
 
 
 class Database:
-    def __init__(self, url: str, **kwargs: Any):
+    def __init__(self, url: str, answered: Callable[[], None] | None = None, **kwargs: Any):
         self.url = url
         self.engine = make_engine(url, **kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        if answered is not None:
+            # A connection handed out (after its ping) is the database
+            # answering: the end of an outage is noted here.
+            event.listen(self.engine, "checkout", lambda *_: answered())
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions)

@@ -7,10 +7,11 @@ import logging
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from app.clock import Clock
 from app.db import Database
+from app.dependencies import DATABASE, REDIS, Outage
 from app.settings import Settings
 from handlers.context import Context
 from handlers.ports import MiniProgramAPI, PhotoStore, SeenStamps, WeComAPI
@@ -30,13 +31,22 @@ class Services:
         self.settings = settings
         self.clock = Clock(settings.clock_offset_seconds)
         self._wakers: list[Callable[[], None]] = []
+        # How this process sees its dependencies (see app/dependencies.py).
+        self.outages = {DATABASE: Outage(DATABASE), REDIS: Outage(REDIS)}
 
     @cached_property
     def db(self) -> Database:
         url = self.settings.database_url
         if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        return Database(url)
+        return Database(url, answered=self.outages[DATABASE].recovered)
+
+    @cached_property
+    def redis(self) -> Any:
+        """The Redis client when ``REDIS_URL`` is set (nothing connects until used)."""
+        from app.dependencies import redis_client
+
+        return redis_client(self.settings.redis_url) if self.settings.redis_url else None
 
     @cached_property
     def county(self) -> CountyConfig:
@@ -97,7 +107,7 @@ class Services:
     def token_storage(self) -> TokenStore:
         from app.wechat import make_token_storage
 
-        return make_token_storage(self.settings.redis_url or None, engine=self.db.engine)
+        return make_token_storage(self.redis, self.db.engine, self.outages[REDIS])
 
     @cached_property
     def wechat(self) -> MiniProgramAPI:
@@ -122,7 +132,7 @@ class Services:
     def _announce(self) -> Callable[[], None] | None:
         from app.wakeup import make_announcer
 
-        return make_announcer(self.settings.redis_url, self.db.engine)
+        return make_announcer(self.redis, self.db.engine, self.outages)
 
     def _wake(self) -> None:
         """New outbox rows were committed: tell the worker (Redis or NOTIFY)
@@ -152,3 +162,5 @@ class Services:
     def close(self) -> None:
         if "db" in self.__dict__:
             self.db.dispose()
+        if self.__dict__.get("redis") is not None:
+            self.redis.close()

@@ -4,6 +4,11 @@
 ``SCHEDULER_ENABLED=1`` the web process runs them itself. Any number of
 workers may run: each job takes a lease so idle workers skip it, and every
 step it takes is guarded by a unique row, so nothing happens twice.
+
+When the database or Redis goes away the worker keeps running: a job that
+finds it away logs the outage once (no traceback) and the timer's next runs
+wait with backoff until it answers again; the wake-up listener reconnects by
+itself (``app/wakeup.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 
+from app.dependencies import DATABASE, REDIS, dependency_away
 from handlers.locks import try_lease
 
 log = logging.getLogger("app.worker")
@@ -31,8 +37,11 @@ class Jobs:
     def __init__(self, services: Any):
         self.services = services
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self.wake = threading.Event()
+        # One sender per process: a wake-up or a tick while it runs asks it
+        # to go round once more, and returns at once.
         self._sending = threading.Lock()
+        self._wanted = threading.Event()
+        self._background: threading.Thread | None = None
 
     def _leased(self, name: str, ttl: float, job: Callable[[], Any]) -> Any:
         if not try_lease(self.services.db, name, self.holder, self.services.clock.now(), ttl):
@@ -50,9 +59,7 @@ class Jobs:
     def send(self) -> Any:
         from handlers.notifications.sender import send_due
 
-        # The timer and the wake-up listener share one sender per process.
-        with self._sending:
-            return send_due(self.services.context(), self.holder)
+        return send_due(self.services.context(), self.holder)
 
     def close(self) -> Any:
         from handlers.cases.closing import close_expired
@@ -71,20 +78,69 @@ class Jobs:
 
         return self._leased("photo-tidy", 600, lambda: remove_unattached_photos(self.services.context()))
 
-    def on_wakeup(self) -> None:
-        """New outbox rows or photos were committed."""
-        self._safely(self.send)
-        self._safely(self.check_photos)
-
     def run_all_once(self) -> None:
-        for job in (self.sweep, self.close, self.send, self.check_photos, self.tidy_photos):
+        for job in (self.sweep, self.close, self.check_photos, self.tidy_photos):
             self._safely(job)
+        self.send_now()
 
-    def _safely(self, job: Callable[[], Any]) -> None:
+    def _safely(self, job: Callable[[], Any], gate: bool = True) -> None:
+        """Run ``job``; a failure is retried on a later tick. While the
+        database is away a gated run (a timer's tick) is skipped until its
+        backoff has passed; a wake-up is never skipped (a commit just proved
+        the database answers)."""
+        outages = self.services.outages
+        if gate and not outages[DATABASE].should_try():
+            return
         try:
             job()
-        except Exception:  # noqa: BLE001 - a failed run is retried on the next tick
-            log.exception("job %s failed", getattr(job, "__name__", job))
+        except Exception as exc:  # noqa: BLE001 - a failed run is retried on the next tick
+            away = dependency_away(exc)
+            if away is None:
+                log.exception("job %s failed", getattr(job, "__name__", job))
+            else:
+                outages[away].failed(exc)
+
+    def send_now(self, gate: bool = False) -> None:
+        """Send what is due, here, or have the send that is running go round
+        once more."""
+        self._wanted.set()
+        if self._sending.acquire(blocking=False):
+            self._send_rounds(gate)
+
+    def send_on_tick(self) -> None:
+        self.send_now(gate=True)
+
+    def wake(self) -> None:
+        """New rows were announced: send in the background, so the caller (the
+        wake-up listener) is back listening at once and notices a lost
+        connection whatever the sender is doing (it may be holding a record
+        while the database is away)."""
+        self._wanted.set()
+        if self._sending.acquire(blocking=False):
+            self._background = threading.Thread(
+                target=self._send_rounds, args=(False,), daemon=True, name="outbox-send"
+            )
+            self._background.start()
+
+    def _send_rounds(self, gate: bool) -> None:
+        """Holding the sending lock: send until nobody asks again, then let go."""
+        while True:
+            try:
+                while self._wanted.is_set():
+                    self._wanted.clear()
+                    self._safely(self.send, gate=gate)
+                    self._safely(self.check_photos, gate=gate)  # uploads wake the worker too
+                    gate = False  # asked again meanwhile: by a wake-up, or a tick that waited
+            finally:
+                self._sending.release()
+            # Asked between the last round and the release: go round again.
+            if not (self._wanted.is_set() and self._sending.acquire(blocking=False)):
+                return
+
+    def finish(self, timeout: float) -> None:
+        """Let a send running in the background end (it may hold a record)."""
+        if self._background is not None:
+            self._background.join(timeout)
 
 
 def build_scheduler(jobs: Jobs) -> BackgroundScheduler:
@@ -110,34 +166,33 @@ def build_scheduler(jobs: Jobs) -> BackgroundScheduler:
         **common,
     )
     scheduler.add_job(
-        jobs._safely,
-        "interval",
-        args=[jobs.send],
-        seconds=settings.outbox_interval_seconds,
-        id="send",
-        **common,
+        jobs.send_on_tick, "interval", seconds=settings.outbox_interval_seconds, id="send", **common
     )
     return scheduler
 
 
 def _listen_for_wakeups(jobs: Jobs, stop: threading.Event) -> None:
     """Send as soon as new notifications are committed, instead of polling hard."""
-    from app.wakeup import Listener
+    from app.wakeup import listen
 
     services = jobs.services
-    listener: Listener | None = None
-    while not stop.is_set():
-        try:
-            if listener is None:
-                listener = Listener(services.settings.redis_url, services.db.engine)
-            if listener.wait(services.settings.outbox_interval_seconds, stop):
-                jobs.on_wakeup()
-        except Exception:  # noqa: BLE001
-            log.exception("wake-up listener failed; retrying")
-            stop.wait(1)
+    outage = services.outages[REDIS if services.redis is not None else DATABASE]
+    interval = services.settings.outbox_interval_seconds
+    listen(services.redis, services.db.engine, outage, interval, jobs.wake, stop)
+
+
+def _log_to_stderr() -> None:
+    """The worker's own lines (outages, their end) on stderr, unless logging
+    was set up already; the scheduler's per-run chatter stays out."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def run_worker(app: Flask, once: bool = False) -> None:
+    from app.wakeup import listener_kind
+
+    _log_to_stderr()
     services = app.extensions["services"]
     services.settings.safe()  # a worker refuses weak secrets in production as the web does
     jobs = Jobs(services)
@@ -149,10 +204,11 @@ def run_worker(app: Flask, once: bool = False) -> None:
     stop = threading.Event()
     scheduler = build_scheduler(jobs)
     scheduler.start()
-    listener = threading.Thread(
-        target=_listen_for_wakeups, args=(jobs, stop), daemon=True, name="outbox-wake"
-    )
-    listener.start()
+    if listener_kind(services.redis, services.db.engine) != "timer":
+        listener = threading.Thread(
+            target=_listen_for_wakeups, args=(jobs, stop), daemon=True, name="outbox-wake"
+        )
+        listener.start()
     log.warning("worker %s started", jobs.holder)
     jobs.run_all_once()
 
@@ -163,6 +219,7 @@ def run_worker(app: Flask, once: bool = False) -> None:
     signal.signal(signal.SIGINT, _stop)
     stop.wait()
     scheduler.shutdown(wait=True)
+    jobs.finish(timeout=services.settings.outbox_lease_seconds)
     log.warning("worker %s stopped", jobs.holder)
 
 
@@ -170,7 +227,7 @@ def start_in_web_process(app: Flask) -> None:
     """SCHEDULER_ENABLED=1: one process runs the API and the jobs (developer setup)."""
     services = app.extensions["services"]
     jobs = Jobs(services)
-    services.on_outbox_write(lambda: threading.Thread(target=jobs.on_wakeup, daemon=True).start())
+    services.on_outbox_write(jobs.wake)
     scheduler = build_scheduler(jobs)
     scheduler.start()
     app.extensions["scheduler"] = scheduler

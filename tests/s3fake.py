@@ -3,7 +3,6 @@ process on loopback (as MinIO or COS would be reached: over HTTP)."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,8 @@ from typing import Any
 
 import pytest
 import requests
+
+from tests.ownservers import free_port
 
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "test-access-key",
@@ -64,12 +65,6 @@ class MotoS3:
         name = f"photos-{uuid.uuid4().hex[:12]}"
         self.client().create_bucket(Bucket=name)
         return name
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _answers(url: str) -> bool:

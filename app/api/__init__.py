@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from app import open311
 from app.api.bodies import check_json_body, closing, drain, refuse_oversized
-from app.api.errors import HTTP_MESSAGES, domain_error, error
+from app.api.errors import HTTP_MESSAGES, dependency_error, domain_error, error
 from app.api.limits import init_limits
 from handlers.commands import invalid
 from handlers.errors import DomainError, TooLarge
@@ -99,14 +99,22 @@ def _http_error(exc: HTTPException) -> Response | tuple[str, int]:
 
 
 def _unexpected(exc: Exception) -> Response | tuple[str, int]:
+    """A dependency away is a 503 to retry (logged once per outage); anything
+    else is a bug of ours: logged with its traceback, a 500 with no details."""
     from app.console import error_page, is_console_request
 
-    log.exception("unhandled error")
+    away = dependency_error(exc)
+    if away is None:
+        log.exception("unhandled error")
     if request.path.startswith(open311.PREFIX):
-        return open311.unexpected()
+        return open311.unavailable() if away is not None else open311.unexpected()
     if is_console_request():
-        return error_page("系统繁忙，请稍后再试", 500)
-    return error("internal_error", "系统繁忙，请稍后再试", 500)
+        return (
+            error_page(HTTP_MESSAGES[503], 503)
+            if away is not None
+            else error_page("系统繁忙，请稍后再试", 500)
+        )
+    return away if away is not None else error("internal_error", "系统繁忙，请稍后再试", 500)
 
 
 def _register_errors(app: OpenAPI) -> None:

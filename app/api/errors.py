@@ -1,10 +1,15 @@
 """The one table from a domain error's kind to its HTTP status, and the
-answer every error gets: ``{"error": {"code", "message"}}``."""
+answer every error gets: ``{"error": {"code", "message"}}``.
+
+A dependency that is away (the database or Redis refusing, shut down, a dead
+connection, a timeout) is a 503 ``unavailable``, like every 503 with a
+``Retry-After``: the client tries again with the same ``Idempotency-Key``."""
 
 from __future__ import annotations
 
-from flask import Response, jsonify
+from flask import Response, current_app, jsonify
 
+from app.dependencies import dependency_away
 from handlers.errors import (
     BadRequest,
     Conflict,
@@ -45,7 +50,11 @@ HTTP_MESSAGES = {
     413: "上传的内容太大",
     415: "不支持的内容类型",
     429: "操作太频繁，请稍后再试",
+    503: "服务暂时不可用，请稍后重试",
 }
+# Seconds a client should wait before trying again after a 503: about the
+# time a database or Redis takes to restart or fail over.
+RETRY_AFTER_SECONDS = 2
 
 
 def status_of(exc: DomainError) -> int:
@@ -55,8 +64,21 @@ def status_of(exc: DomainError) -> int:
 def error(code: str, message: str, status: int) -> Response:
     response = jsonify({"error": {"code": code, "message": message}})
     response.status_code = status
+    if status == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 
 def domain_error(exc: DomainError) -> Response:
     return error(exc.code, exc.message, status_of(exc))
+
+
+def dependency_error(exc: BaseException) -> Response | None:
+    """503 ``unavailable`` when ``exc`` says the database or Redis is away
+    (the outage is logged once per process, without a traceback); None for
+    any other error."""
+    away = dependency_away(exc)
+    if away is None:
+        return None
+    current_app.extensions["services"].outages[away].failed(exc)
+    return error("unavailable", HTTP_MESSAGES[503], 503)

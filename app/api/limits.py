@@ -26,7 +26,9 @@ def per_user() -> str:
         return f"address:{request.remote_addr or '-'}"
 
 
-limiter = Limiter(key_func=per_user, strategy="moving-window", headers_enabled=True)
+# Headers off: they would stamp a Retry-After on every answer of a limited
+# route (a 503 included); the 429 sets its own.
+limiter = Limiter(key_func=per_user, strategy="moving-window", headers_enabled=False)
 
 
 def _too_many(exc: RateLimitExceeded) -> Response:
@@ -38,8 +40,11 @@ def _too_many(exc: RateLimitExceeded) -> Response:
 def init_limits(app: Flask, redis_url: str) -> None:
     app.config.update(
         RATELIMIT_STORAGE_URI=redis_url or "memory://",
-        # Redis away: count in this process rather than fail the upload.
+        # Redis away: count in this process rather than fail the upload (the
+        # limit guards against abuse; a Redis outage must not stop residents
+        # sending evidence), and never let the limiter's own error through.
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
         RATELIMIT_KEY_PREFIX="cases",
     )
     limiter.init_app(app)

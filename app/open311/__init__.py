@@ -78,6 +78,10 @@ def http_error(exc: HTTPException) -> Response:
     return errors(status, [f"{exc.name}: see the GeoReport v2 resources under /open311/v2/"])
 
 
+def unavailable() -> Response:
+    return errors(503, ["Service temporarily unavailable; please try again later"])
+
+
 def unexpected() -> Response:
     return errors(500, ["Internal error; please try again later"])
 

@@ -1,5 +1,6 @@
-"""Access tokens shared by every process: stored with their expiry in Redis,
-the database, or (one process only) memory, and fetched under a lock.
+"""Access tokens shared by every process: stored with their expiry in Redis
+(with the database beside it, for when Redis is away), the database, or (one
+process only) memory, and fetched under a lock.
 
 wechatpy keeps a token per client instance and takes no lock around a
 fetch; these stores give every process one token, fetched once.
@@ -14,9 +15,13 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from app.dependencies import redis_away
 from handlers.ports import WeChatUnavailable
+
+if TYPE_CHECKING:
+    from app.dependencies import Outage
 
 
 @dataclass(frozen=True)
@@ -63,10 +68,8 @@ class MemoryTokenStore:
 class RedisTokenStore:
     """Shared through Redis; the key's TTL is the token's."""
 
-    def __init__(self, redis_url: str, prefix: str = "wechat"):
-        import redis
-
-        self.redis = redis.Redis.from_url(redis_url, socket_timeout=5)
+    def __init__(self, client: Any, prefix: str = "wechat"):
+        self.redis = client
         self.prefix = prefix
 
     def _key(self, key: str) -> str:
@@ -102,8 +105,13 @@ class RedisTokenStore:
         try:
             yield
         finally:
-            if self.redis.get(lock_key) == me.encode():
-                self.redis.delete(lock_key)
+            try:
+                if self.redis.get(lock_key) == me.encode():
+                    self.redis.delete(lock_key)
+            except Exception as exc:
+                if not redis_away(exc):
+                    raise
+                # Redis went away meanwhile: the lock expires by itself.
 
 
 class DatabaseTokenStore:
@@ -181,9 +189,86 @@ class DatabaseTokenStore:
                 self._local.session = None
 
 
-def make_token_storage(redis_url: str | None, engine: Any = None) -> TokenStore:
-    if redis_url:
-        return RedisTokenStore(redis_url)
+class RedisFirstTokenStore:
+    """Redis, with the database beside it.
+
+    Every token is written to both and read from both (the newer wins), so a
+    Redis that is away, or restarted empty (it keeps nothing on disk), costs
+    no fetch. While Redis is away the lock is the database's: nothing a user
+    does waits for Redis or fails because of it."""
+
+    def __init__(self, redis_store: RedisTokenStore, database: DatabaseTokenStore, outage: Outage):
+        self.redis = redis_store
+        self.database = database
+        self.outage = outage
+        self._local = threading.local()
+
+    def _try_redis(self, call: Any) -> tuple[bool, Any]:
+        """(True, result), or (False, None) when Redis is away (or known to be)."""
+        if getattr(self._local, "on_database", False) or not self.outage.should_try():
+            return False, None
+        try:
+            result = call()
+        except Exception as exc:
+            if not redis_away(exc):
+                raise
+            self.outage.failed(exc)
+            return False, None
+        self.outage.recovered()
+        return True, result
+
+    def _try_database(self, call: Any) -> Any:
+        from app.db import database_away
+
+        try:
+            return call()
+        except Exception as exc:
+            if not database_away(exc):
+                raise
+            return None
+
+    def get(self, key: str) -> StoredToken | None:
+        reached, cached = self._try_redis(lambda: self.redis.get(key))
+        if not reached:
+            return self.database.get(key)
+        # Tokens are read rarely (each process keeps its own until it nears
+        # expiry), so both copies are read and the newer wins: one fetched
+        # while Redis was away, or lost by a Redis restart, is not fetched again.
+        stored: StoredToken | None = self._try_database(lambda: self.database.get(key))
+        if stored is not None and (cached is None or stored.expires_at > cached.expires_at):
+            self._try_redis(lambda: self.redis.set(key, stored))
+            return stored
+        return cached  # type: ignore[no-any-return]
+
+    def set(self, key: str, token: StoredToken) -> None:
+        reached, _ = self._try_redis(lambda: self.redis.set(key, token))
+        if reached:
+            self._try_database(lambda: self.database.set(key, token))
+        else:
+            self.database.set(key, token)
+
+    def delete(self, key: str, only_if: str | None = None) -> None:
+        self._try_redis(lambda: self.redis.delete(key, only_if))
+        self._try_database(lambda: self.database.delete(key, only_if))
+
+    @contextlib.contextmanager
+    def locked(self, key: str) -> Iterator[None]:
+        with contextlib.ExitStack() as stack:
+            reached, _ = self._try_redis(lambda: stack.enter_context(self.redis.locked(key)))
+            if not reached:
+                stack.enter_context(self.database.locked(key))
+                self._local.on_database = True
+                stack.callback(setattr, self._local, "on_database", False)
+            yield
+
+
+def make_token_storage(redis: Any, engine: Any = None, outage: Outage | None = None) -> TokenStore:
+    """Redis first with the database beside it when both are given; else the
+    database; else (one process only) memory."""
+    if redis is not None and engine is not None and outage is not None:
+        return RedisFirstTokenStore(RedisTokenStore(redis), DatabaseTokenStore(engine), outage)
+    if redis is not None:
+        return RedisTokenStore(redis)
     if engine is not None:
         return DatabaseTokenStore(engine)
     return MemoryTokenStore()

@@ -9,6 +9,11 @@ worker re-claimed it, never by both. Each result is committed right after its
 send, spending the user's quota in the same transaction. A worker killed
 mid-send leaves its claimed rows to be taken again when the lease runs out.
 
+A send WeChat accepted is recorded even when the database went away at that
+moment: the sender keeps the outcome and retries the write, extending the
+row's lease whenever the database answers, for as long as its claim lasts,
+so no other worker sends it again (see ``_record_delivered``).
+
 Nothing is lost: a row leaves ``pending`` only as ``sent``, ``failed`` (can
 never succeed, or ``MAX_ATTEMPTS`` tries spent; listed for supervisors) or
 ``no_channel`` (the user holds no quota for the template and has no WeCom id:
@@ -19,17 +24,22 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import count
+from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 
+from app.db import database_away
 from app.models import Notification, Subscription, User
 from app.models.outbox import FAILED, NO_CHANNEL, PENDING, SENT
 from handlers.context import Context
 from handlers.notifications.templates import template_data
 from handlers.ports import JSONDict, SendFailed
+from handlers.retry import backoff_seconds
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +48,14 @@ FIRST_RETRY_SECONDS = 15
 MAX_BACKOFF_SECONDS = 3600
 # Small batches: a killed worker holds few rows hostage until their lease ends.
 BATCH = 20
+# Retrying the record of a delivered send while the database is away.
+HOLD_FIRST_SECONDS = 0.25
+HOLD_MAX_SECONDS = 1.0
 
 
 def backoff(attempts: int, rng: random.Random | None = None) -> float:
     """Seconds before the next try: 15 s doubling, capped at an hour, ±20 % jitter."""
-    base = min(MAX_BACKOFF_SECONDS, FIRST_RETRY_SECONDS * 2 ** max(0, attempts - 1))
-    jitter = (rng or random).uniform(0.8, 1.2)
-    return float(min(MAX_BACKOFF_SECONDS, base * jitter))
+    return backoff_seconds(attempts, FIRST_RETRY_SECONDS, MAX_BACKOFF_SECONDS, rng=rng)
 
 
 def _claim(ctx: Context, holder: str, now: datetime) -> list[int]:
@@ -93,6 +104,7 @@ class Delivery:
     wecom_id: str
     use_subscribe: bool
     long_term: bool
+    lease_until: datetime
 
 
 @dataclass
@@ -105,7 +117,7 @@ class Outcome:
 
 def _prepare(ctx: Context, row_id: int, holder: str) -> Delivery | None:
     """Renew this row's lease if it is still ours and pending, and read what the send needs."""
-    now = ctx.now()
+    lease_until = ctx.now() + timedelta(seconds=ctx.outbox_lease_seconds)
     with ctx.uow() as uow:
         s = uow.session
         renewed = s.execute(
@@ -113,7 +125,7 @@ def _prepare(ctx: Context, row_id: int, holder: str) -> Delivery | None:
             .where(
                 Notification.id == row_id, Notification.claimed_by == holder, Notification.status == PENDING
             )
-            .values(claimed_until=now + timedelta(seconds=ctx.outbox_lease_seconds))
+            .values(claimed_until=lease_until)
         )
         row = s.get(Notification, row_id) if renewed.rowcount else None  # type: ignore[attr-defined]
         if row is None:
@@ -148,6 +160,7 @@ def _prepare(ctx: Context, row_id: int, holder: str) -> Delivery | None:
             wecom_id=user.wecom_userid if user else "",
             use_subscribe=sub is not None and sub.status == "accept" and (long_term or sub.quota > 0),
             long_term=long_term,
+            lease_until=lease_until,
         )
         uow.commit()
     return delivery
@@ -192,47 +205,112 @@ def _deliver(ctx: Context, d: Delivery) -> Outcome:
     return outcome
 
 
-def _record(ctx: Context, d: Delivery, outcome: Outcome) -> None:
+def _row_values(d: Delivery, outcome: Outcome, now: datetime) -> dict[str, Any]:
+    """What a row becomes after its send: sent, failed, retried later, or unreachable."""
+    values: dict[str, Any] = {"claimed_until": None, "claimed_by": ""}
+    if outcome.channel is not None:
+        values.update(status=SENT, channel=outcome.channel, remote_id=str(outcome.remote_id))
+        values.update(sent_at=now, attempts=d.attempts + 1)
+    elif outcome.error is not None:
+        error, attempts = outcome.error, d.attempts + 1
+        values.update(attempts=attempts, last_error=f"{error.errcode}: {error.errmsg}"[:500])
+        if error.kind == "permanent" or attempts >= MAX_ATTEMPTS:
+            values["status"] = FAILED
+        else:
+            values["next_attempt_at"] = now + timedelta(seconds=backoff(attempts))
+    else:
+        values.update(status=NO_CHANNEL, last_error="用户未订阅该消息且没有企业微信账号")
+    return values
+
+
+def _record(ctx: Context, d: Delivery, outcome: Outcome, holder: str) -> None:
+    """Write what the send came to, in one transaction.
+
+    A delivery is recorded whoever holds the row by now, as long as it is
+    still pending: it did go out, and recording it stops a worker that took
+    the row over from sending it again. A failure is recorded only while the
+    claim is ours (another worker may have sent the row since)."""
     now = ctx.now()
     with ctx.uow() as uow:
         s = uow.session
-        row = s.get(Notification, d.row_id)
-        if row is None:
-            return
-        row.claimed_until = None
-        row.claimed_by = ""
+        which = [Notification.id == d.row_id, Notification.status == PENDING]
+        if outcome.channel is None:
+            which.append(Notification.claimed_by == holder)
+        written = s.execute(update(Notification).where(*which).values(**_row_values(d, outcome, now)))
         mine = and_(Subscription.user_id == d.user_id, Subscription.template_id == d.template_id)
         if outcome.no_quota:
             s.execute(update(Subscription).where(mine).values(quota=0, updated_at=now))
-        if outcome.channel is not None:
-            row.status, row.channel, row.remote_id = SENT, outcome.channel, str(outcome.remote_id)
-            row.sent_at = now
-            row.attempts = d.attempts + 1
-            if outcome.channel == "subscribe" and not d.long_term:
-                # One accept allows one message: spend it only now that it went.
-                s.execute(
-                    update(Subscription)
-                    .where(mine, Subscription.quota > 0)
-                    .values(quota=Subscription.quota - 1, updated_at=now)
-                )
-        elif outcome.error is not None:
-            error = outcome.error
-            row.attempts = d.attempts + 1
-            row.last_error = f"{error.errcode}: {error.errmsg}"[:500]
-            if error.kind == "permanent" or row.attempts >= MAX_ATTEMPTS:
-                row.status = FAILED
-            else:
-                row.next_attempt_at = now + timedelta(seconds=backoff(row.attempts))
-        else:
-            row.status = NO_CHANNEL
-            row.last_error = "用户未订阅该消息且没有企业微信账号"
+        if written.rowcount and outcome.channel == "subscribe" and not d.long_term:  # type: ignore[attr-defined]
+            # One accept allows one message: spend it only now that it went.
+            s.execute(
+                update(Subscription)
+                .where(mine, Subscription.quota > 0)
+                .values(quota=Subscription.quota - 1, updated_at=now)
+            )
         uow.commit()
+
+
+def _extend_lease(ctx: Context, d: Delivery, holder: str) -> datetime | None:
+    """Push the row's lease on while its record waits; None when the
+    database is still away or the claim is no longer ours."""
+    until = ctx.now() + timedelta(seconds=ctx.outbox_lease_seconds)
+    try:
+        with ctx.uow() as uow:
+            extended = uow.session.execute(
+                update(Notification)
+                .where(
+                    Notification.id == d.row_id,
+                    Notification.claimed_by == holder,
+                    Notification.status == PENDING,
+                )
+                .values(claimed_until=until)
+            )
+            uow.commit()
+    except Exception as exc:
+        if database_away(exc):
+            return None
+        raise
+    return until if extended.rowcount else None  # type: ignore[attr-defined]
+
+
+def _record_delivered(ctx: Context, d: Delivery, outcome: Outcome, holder: str) -> None:
+    """Record a send WeChat accepted, holding the outcome while the database
+    is away: the write is retried with backoff for as long as the claim
+    lasts, and the claim is extended whenever the database answers, so no
+    other worker sends the row again. Past the claim, the row may go twice."""
+    lease_until = d.lease_until
+    for attempt in count(1):
+        try:
+            _record(ctx, d, outcome, holder)
+        except Exception as exc:
+            if not database_away(exc):
+                raise
+            if attempt == 1:
+                log.warning(
+                    "notification %s was delivered; holding its record until the database answers", d.row_id
+                )
+            lease_until = _extend_lease(ctx, d, holder) or lease_until
+            if ctx.now() >= lease_until:
+                log.error("notification %s was delivered but not recorded within its lease", d.row_id)
+                raise
+            time.sleep(backoff_seconds(attempt, HOLD_FIRST_SECONDS, HOLD_MAX_SECONDS))
+            continue
+        if attempt > 1:
+            log.info("notification %s recorded as sent after %s tries", d.row_id, attempt)
+        return
 
 
 def send_one(ctx: Context, row_id: int, holder: str) -> None:
     delivery = _prepare(ctx, row_id, holder)
-    if delivery is not None:
-        _record(ctx, delivery, _deliver(ctx, delivery))
+    if delivery is None:
+        return
+    outcome = _deliver(ctx, delivery)
+    if outcome.channel is None:
+        # Not delivered: if this record is lost with the database, the row
+        # is simply tried again once its lease runs out.
+        _record(ctx, delivery, outcome, holder)
+    else:
+        _record_delivered(ctx, delivery, outcome, holder)
 
 
 def send_due(ctx: Context, holder: str) -> int:
@@ -248,6 +326,8 @@ def send_due(ctx: Context, holder: str) -> int:
         for row_id in ids:
             try:
                 send_one(ctx, row_id, holder)
-            except Exception:  # noqa: BLE001 - one bad row must not stop the others
+            except Exception as exc:  # noqa: BLE001 - one bad row must not stop the others
+                if database_away(exc):
+                    raise  # nor can the rest: the job notes the outage and comes back
                 log.exception("notification %s could not be sent", row_id)
             handled += 1

@@ -1,4 +1,4 @@
-"""Running the product's own processes (workers) for end-to-end tests."""
+"""Running the product's own processes (gunicorn, workers) for end-to-end tests."""
 
 from __future__ import annotations
 
@@ -12,7 +12,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import requests
 import yaml
+
+from tests.ownservers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,14 +63,16 @@ def worker_env(settings: Any, config: Path, **extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def workers(env: dict[str, str], count: int) -> Iterator[list[subprocess.Popen[bytes]]]:
+def workers(
+    env: dict[str, str], count: int, stderr: Any = subprocess.PIPE
+) -> Iterator[list[subprocess.Popen[bytes]]]:
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "app", "worker"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=stderr,
         )
         for _ in range(count)
     ]
@@ -94,3 +99,45 @@ def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 
             return True
         time.sleep(interval)
     return predicate()
+
+
+@contextmanager
+def gunicorn(
+    env: dict[str, str], workers: int = 2, stderr: Any = subprocess.PIPE
+) -> Iterator[tuple[str, Any]]:
+    """``gunicorn 'app:create_app()'`` on a free port; answers (base URL, process)
+    once /healthz answers."""
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "app:create_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=stderr,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        if not wait_until(lambda: _up(base), timeout=30):
+            raise RuntimeError(
+                server.stderr.read().decode() if server.poll() and server.stderr else "no answer"
+            )
+        yield base, server
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+        if server.stderr:
+            server.stderr.close()
+
+
+def _up(base: str) -> bool:
+    try:
+        return requests.get(f"{base}/healthz", timeout=1).status_code == 200
+    except requests.RequestException:
+        return False

@@ -21,6 +21,7 @@ every ``n``; each code works once (40163 after); a code starting with
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import secrets
@@ -127,11 +128,38 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             return True
 
+    def setup(self) -> None:
+        super().setup()
+        with self.server.cond:
+            self.server.open_connections.add(self.connection)
+
+    def finish(self) -> None:
+        with self.server.cond:
+            self.server.open_connections.discard(self.connection)
+        super().finish()
+
     def do_GET(self) -> None:  # noqa: N802
-        self._dispatch("GET")
+        self._serve("GET")
 
     def do_POST(self) -> None:  # noqa: N802
-        self._dispatch("POST")
+        self._serve("POST")
+
+    def _serve(self, method: str) -> None:
+        """Answer one request, unless the fake is going down (then hang up,
+        as a stopped server's connections do); ``go_down`` waits for the
+        requests already being answered."""
+        server = self.server
+        with server.cond:
+            if server.refusing:
+                self.close_connection = True
+                return
+            server.busy += 1
+        try:
+            self._dispatch(method)
+        finally:
+            with server.cond:
+                server.busy -= 1
+                server.cond.notify_all()
 
     def _dispatch(self, method: str) -> None:
         url = urlparse(self.path)
@@ -147,7 +175,7 @@ class _Handler(BaseHTTPRequestHandler):
                 {"method": method, "path": path, "query": query, "body": body, "at": time.time()}
             )
             mode = dict(state.mode)
-        if mode.get("latency_ms"):
+        if mode.get("latency_ms") and mode.get("latency_path", path) == path:
             with state.lock:
                 state.in_flight += 1
             try:
@@ -462,18 +490,32 @@ class _Server(ThreadingHTTPServer):
     log: bool
     grace_seconds: float
 
+    def __init__(self, address: tuple[str, int]):
+        super().__init__(address, _Handler)
+        self.cond = threading.Condition()
+        self.open_connections: set[Any] = set()
+        self.busy = 0
+        self.refusing = False
+
 
 class FakeWeChat:
-    """``FakeWeChat().start()`` answers at ``.base_url`` until ``.stop()``."""
+    """``FakeWeChat().start()`` answers at ``.base_url`` until ``.stop()``;
+    ``go_down()`` and ``come_back()`` take it away and back on the same port,
+    keeping what it recorded."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, log: bool = False, grace_seconds: float = 300):
         self.state = FakeState()
-        self._server = _Server((host, port), _Handler)
-        self._server.state = self.state
-        self._server.fake = self
-        self._server.log = log
-        self._server.grace_seconds = grace_seconds
+        self._log, self._grace = log, grace_seconds
+        self._server = self._new_server((host, port))
         self._thread: threading.Thread | None = None
+
+    def _new_server(self, address: tuple[str, int]) -> _Server:
+        server = _Server(address)
+        server.state = self.state
+        server.fake = self
+        server.log = self._log
+        server.grace_seconds = self._grace
+        return server
 
     @property
     def base_url(self) -> str:
@@ -489,6 +531,27 @@ class FakeWeChat:
         self._server.shutdown()
         self._server.server_close()
 
+    def go_down(self) -> None:
+        """Stop answering, like WeChat unreachable: new connections are
+        refused and open ones closed; requests already being answered are
+        answered first (a lost answer is another test's subject)."""
+        import socket
+
+        server = self._server
+        with server.cond:
+            server.refusing = True
+            server.cond.wait_for(lambda: server.busy == 0, timeout=10)
+        self.stop()
+        with server.cond:
+            for connection in list(server.open_connections):
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+
+    def come_back(self) -> None:
+        host, port = self._server.server_address[:2]
+        self._server = self._new_server((str(host), int(port)))
+        self.start()
+
     def __enter__(self) -> FakeWeChat:
         self.start()
         return self
@@ -500,9 +563,9 @@ class FakeWeChat:
         self.state.reset()
 
     def set_mode(self, **mode: Any) -> None:
-        """down, reset, busy, latency_ms, always_40001, expire_tokens,
-        hold_media_verdicts: on/off; media_verdict: pass|review|risky;
-        media_verdicts: [verdict, ...] for the next checks;
+        """down, reset, busy, latency_ms (only for latency_path when given),
+        always_40001, expire_tokens, hold_media_verdicts: on/off;
+        media_verdict: pass|review|risky; media_verdicts: [verdict, ...] for the next checks;
         no_quota: [openid, ...]; fail_next: {path, errcode | http, times}."""
         with self.state.lock:
             if "media_verdicts" in mode:

@@ -16,13 +16,15 @@ from tests.helpers import file_case, login, make_staff
 
 def test_healthz_answers_ok_when_the_database_answers(client: Any) -> None:
     answer = client.get("/healthz")
-    assert answer.status_code == 200 and answer.get_json() == {"status": "ok"}
+    assert answer.status_code == 200 and answer.get_json() == {"status": "ok", "database": "up"}
 
 
-def test_healthz_is_503_when_the_database_is_away(settings: Any) -> None:
+def test_healthz_is_503_naming_the_database_when_it_is_away(settings: Any) -> None:
     broken = create_app(settings.but(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none"))
     answer = broken.test_client().get("/healthz")
     assert answer.status_code == 503
+    assert answer.get_json() == {"status": "unavailable", "database": "down"}
+    assert answer.headers["Retry-After"] == "2"
 
 
 def test_a_clock_offset_shifts_now_and_is_logged(settings: Any, caplog: pytest.LogCaptureFixture) -> None:

@@ -198,7 +198,7 @@ def test_an_upload_while_the_bucket_is_unreachable_is_a_503_to_retry(
 ) -> None:
     from app import create_app
     from handlers.seed import seed_reference
-    from tests.s3fake import free_port
+    from tests.ownservers import free_port
 
     app = create_app(settings.but(s3_endpoint_url=f"http://127.0.0.1:{free_port()}"))
     seed_reference(app.extensions["services"].context())
@@ -210,7 +210,7 @@ def test_an_upload_while_the_bucket_is_unreachable_is_a_503_to_retry(
         headers=headers,
         content_type="multipart/form-data",
     )
-    assert answer.status_code == 503
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "2"
     assert answer.get_json()["error"]["code"] == "photo_storage_unavailable"
     app.extensions["services"].close()
 
