@@ -183,3 +183,23 @@ def live(app: Any, services: Any, settings: Any, fake_wechat: FakeWeChat) -> Ite
     yield Live(base, fake_wechat)
     server.shutdown()
     thread.join(timeout=5)
+
+
+@pytest.fixture(autouse=True)
+def _every_app_a_test_makes_is_closed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Tests build extra apps (another process, another clock): their pooled
+    connections are closed when the test ends, not whenever the garbage
+    collector finds them (a warning, which fails a later test)."""
+    from app.services import Services
+
+    made: list[Services] = []
+    real_init = Services.__init__
+
+    def init(self: Services, *args: Any, **kwargs: Any) -> None:
+        real_init(self, *args, **kwargs)
+        made.append(self)
+
+    monkeypatch.setattr(Services, "__init__", init)
+    yield
+    for services in made:
+        services.close()

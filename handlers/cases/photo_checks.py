@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.models import Case, Photo, User
@@ -38,6 +38,8 @@ MAX_ATTEMPTS = 30
 VERDICT_WAIT = timedelta(hours=1)
 PENDING = (MEDIA_QUEUED, MEDIA_SENT)
 UNATTACHED_FOR = timedelta(hours=24)
+# How long one sender holds a photo's check while it asks WeChat.
+CLAIM = timedelta(seconds=60)
 # WeChat's scene for content others read in comments and posts.
 SCENE = 2
 
@@ -72,9 +74,25 @@ def _ask_wechat(ctx: Context, photo_id: str) -> tuple[str | None, str | None]:
         return url, None
 
 
+def _claim(ctx: Context, photo_id: str) -> bool:
+    """Take this photo's check for one send (compare-and-set on its due time),
+    so two workers, or a wake-up and a tick of one worker, never both ask."""
+    now = ctx.now()
+    with ctx.uow() as uow:
+        taken = uow.session.execute(
+            update(Photo)
+            .where(Photo.id == photo_id, Photo.media_check.in_(PENDING), Photo.media_next_at <= now)
+            .values(media_next_at=now + CLAIM)
+        )
+        uow.commit()
+    return bool(taken.rowcount)  # type: ignore[attr-defined]
+
+
 def send_photo_check(ctx: Context, photo_id: str) -> str | None:
     """Send one photo to WeChat's image check (again, for one still waiting
-    for its verdict); answers its state after."""
+    for its verdict) if no one else is; answers its state after."""
+    if not _claim(ctx, photo_id):
+        return None
     url, trace_id = _ask_wechat(ctx, photo_id)
     now = ctx.now()
     with ctx.uow() as uow:
