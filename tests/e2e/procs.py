@@ -103,11 +103,11 @@ def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 
 
 @contextmanager
 def gunicorn(
-    env: dict[str, str], workers: int = 2, stderr: Any = subprocess.PIPE
+    env: dict[str, str], workers: int = 2, stderr: Any = subprocess.PIPE, port: int | None = None
 ) -> Iterator[tuple[str, Any]]:
-    """``gunicorn 'app:create_app()'`` on a free port; answers (base URL, process)
-    once /healthz answers."""
-    port = free_port()
+    """``gunicorn 'app:create_app()'`` on ``port`` (a free one by default);
+    answers (base URL, process) once /healthz answers."""
+    port = port or free_port()
     server = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),

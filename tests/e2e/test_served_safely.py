@@ -7,64 +7,17 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-from tests.e2e.procs import ROOT, wait_until, worker_env, workers
+from tests.e2e.procs import ROOT, free_port, gunicorn, wait_until, worker_env, workers
 from tests.helpers import jpeg_bytes
 
 pytestmark = pytest.mark.slow
 
 BOUNDARY = "----phone-upload-boundary"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def _gunicorn(env: dict[str, str], port: int) -> Iterator[str]:
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "app:create_app()",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        assert wait_until(lambda: _up(base), timeout=20), (
-            server.stderr.read().decode() if server.poll() else "no answer"
-        )  # type: ignore[union-attr]
-        yield base
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
-        if server.stderr:
-            server.stderr.close()
-
-
-def _up(base: str) -> bool:
-    try:
-        return requests.get(f"{base}/healthz", timeout=1).status_code == 200
-    except requests.RequestException:
-        return False
 
 
 def _multipart(data: bytes) -> bytes:
@@ -96,8 +49,8 @@ def _status_and_json(answer: bytes) -> tuple[int, dict[str, Any]]:
 def test_an_upload_over_10_mb_reads_its_413_without_expect_continue(
     app: Any, settings: Any, fake_wechat: Any
 ) -> None:
-    port = _free_port()
-    with _gunicorn(worker_env(settings, ROOT / "config" / "county.yaml"), port) as base:
+    port = free_port()
+    with gunicorn(worker_env(settings, ROOT / "config" / "county.yaml"), port=port) as (base, _):
         token = requests.post(
             f"{base}/api/v1/auth/wechat-login", json={"code": "user-big:1"}, timeout=10
         ).json()["token"]
@@ -137,12 +90,12 @@ def test_a_photo_goes_through_wechats_image_check_across_processes(
 ) -> None:
     from app.models import Photo
 
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = worker_env(settings, ROOT / "config" / "county.yaml", PUBLIC_BASE_URL=base)
     fake_wechat.configure_push(f"{base}/wechat/callback", settings.wechat_token)
     fake_wechat.set_mode(media_verdict="risky")
-    with _gunicorn(env, port), workers(env, 1):
+    with gunicorn(env, port=port), workers(env, 1):
         token = requests.post(
             f"{base}/api/v1/auth/wechat-login", json={"code": "user-e2e-photo:1"}, timeout=10
         ).json()["token"]
