@@ -35,6 +35,9 @@ def answer(model: BaseModel, status: int = 200) -> Response:
 class ErrorDetail(BaseModel):
     code: str = Field(description="机器可读的错误代码")
     message: str = Field(description="给人看的中文说明")
+    problems: list[str] | None = Field(
+        default=None, description="需要一并修改的每一处问题（如责任清单版本的校验结果）"
+    )
 
 
 class ErrorOut(BaseModel):

@@ -52,11 +52,14 @@ def status_of(exc: DomainError) -> int:
     return next((status for kind, status in STATUS.items() if isinstance(exc, kind)), 400)
 
 
-def error(code: str, message: str, status: int) -> Response:
-    response = jsonify({"error": {"code": code, "message": message}})
+def error(code: str, message: str, status: int, problems: list[str] | None = None) -> Response:
+    body: dict[str, object] = {"code": code, "message": message}
+    if problems is not None:
+        body["problems"] = problems
+    response = jsonify({"error": body})
     response.status_code = status
     return response
 
 
 def domain_error(exc: DomainError) -> Response:
-    return error(exc.code, exc.message, status_of(exc))
+    return error(exc.code, exc.message, status_of(exc), exc.problems)

@@ -10,6 +10,7 @@ from app.models.cases import (
     Extension,
     Photo,
 )
+from app.models.county import Change, RoutingVersion
 from app.models.outbox import CallbackReceipt, JobLock, Notification, WeChatTokenCache
 from app.models.people import StaffInvite, Subscription, User
 from app.models.places import (
@@ -29,6 +30,7 @@ __all__ = [
     "Case",
     "CaseEvent",
     "CaseNumberCounter",
+    "Change",
     "Community",
     "CommunityCompany",
     "Department",
@@ -40,6 +42,7 @@ __all__ = [
     "Notification",
     "Photo",
     "PropertyCompany",
+    "RoutingVersion",
     "StaffInvite",
     "StarRating",
     "Subscription",

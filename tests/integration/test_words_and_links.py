@@ -86,17 +86,17 @@ def test_a_case_says_what_its_viewer_may_do(client: Any, services: Any) -> None:
         for name, h in {"resident": resident, "primary": handler, "co": housing, "office": office}.items()
     }
     assert seen["resident"]["actions"] == [] and seen["resident"]["my_role"] is None
-    assert seen["primary"]["actions"] == ["accept", "progress", "return", "extension"]
+    assert seen["primary"]["actions"] == ["accept", "progress", "return", "extension", "refer"]
     assert seen["primary"]["my_role"] == "主办"
     assert seen["co"]["actions"] == ["progress"] and seen["co"]["my_role"] == "协办"
     # The office's department co-handles this category, so it may add progress too.
-    assert seen["office"]["actions"] == ["progress", "reject", "merge"]
+    assert seen["office"]["actions"] == ["progress", "refer", "reject", "merge"]
     client.post(
         f"/api/v1/staff/cases/{case['id']}/extension",
         json={"reason": "需要现场核实", "until": "2099-12-31"},
         headers=handler,
     )
     again = client.get(f"/api/v1/cases/{case['id']}", headers=office).get_json()
-    assert again["actions"] == ["progress", "approve_extension", "deny_extension", "reject", "merge"]
+    assert again["actions"] == ["progress", "refer", "approve_extension", "deny_extension", "reject", "merge"]
     assert again["pending_extension"]["reason"] == "需要现场核实"
     assert "extension" not in client.get(f"/api/v1/cases/{case['id']}", headers=handler).get_json()["actions"]
