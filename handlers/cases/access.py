@@ -17,6 +17,9 @@ from handlers.errors import Conflict, Forbidden, Invalid, NotFound
 from routing import CountyConfig
 from routing.lifecycle import PARTY, PRIMARY, REPORTER, SUPERVISOR, Step, StepRefused, check
 
+# How far back a chain of referrals is followed (a case referred on and on).
+MAX_REFERRALS = 10
+
 
 def department_role(s: Session, case: Case, user: User) -> str | None:
     """The caller's department's role on the case (主办, 协办, 属地), if any."""
@@ -49,6 +52,22 @@ def can_view(s: Session, case: Case, user: User) -> bool:
         return True
     merged = s.scalar(select(Case.id).where(Case.merged_into_id == case.id, Case.reporter_id == user.id))
     return merged is not None
+
+
+def can_see_photos_of(s: Session, case: Case, user: User) -> bool:
+    """A case's parties, and the parties of any case referred (移交) from it,
+    however many referrals down: they may see what it came with."""
+    if can_view(s, case, user):
+        return True
+    frontier = [case.id]
+    for _ in range(MAX_REFERRALS):
+        children = list(s.scalars(select(Case).where(Case.referred_from_id.in_(frontier))))
+        if any(can_view(s, child, user) for child in children):
+            return True
+        frontier = [child.id for child in children]
+        if not frontier:
+            break
+    return False
 
 
 def _refused(exc: StepRefused, user: User, county: CountyConfig, role: str | None) -> Exception:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from app.models import Case, Photo, User
-from handlers.cases.access import can_view
+from handlers.cases.access import can_see_photos_of
 from handlers.context import Context
 from handlers.errors import BadRequest, DomainError, Invalid, NotFound, TooLarge, Unavailable, Unsupported
 from handlers.ports import PhotoRejected, StorageUnavailable
@@ -63,16 +63,16 @@ def upload_photo(ctx: Context, owner_id: int, data: bytes) -> Photo:
 
 
 def open_photo(ctx: Context, photo_id: str, user: User | None, thumb: bool) -> bytes:
-    """The stored bytes. ``user`` is the caller, who must be the uploader or a
-    party to the photo's case (else 404); None when a signed link already
-    proved the right to see it."""
+    """The stored bytes. ``user`` is the caller, who must be the uploader, a
+    party to the photo's case or to a case referred from it (else 404); None
+    when a signed link already proved the right to see it."""
     with ctx.uow() as uow:
         photo = uow.session.get(Photo, photo_id)
         if photo is None:
             raise NotFound("找不到该照片", "photo_not_found")
         if user is not None and photo.owner_id != user.id:
             case = uow.session.get(Case, photo.case_id) if photo.case_id is not None else None
-            if case is None or not can_view(uow.session, case, user):
+            if case is None or not can_see_photos_of(uow.session, case, user):
                 raise NotFound("找不到该照片", "photo_not_found")
         key = photo.thumb_key if thumb else photo.display_key
     with _store_reachable():
