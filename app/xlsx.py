@@ -27,6 +27,18 @@ def _width(value: Any) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
+# OWASP's CSV-injection rule: text starting with these is never a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _as_text(sheet: Any) -> None:
+    """Cells of text that a spreadsheet would run as a formula stay text."""
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+                cell.data_type = "s"
+
+
 def workbook(sheets: Sequence[Sheet]) -> bytes:
     book = Workbook()
     book.remove(book.active)  # type: ignore[arg-type]
@@ -45,6 +57,7 @@ def workbook(sheets: Sequence[Sheet]) -> bytes:
         for index, width in enumerate(widths, start=1):
             sheet.column_dimensions[get_column_letter(index)].width = min(60, max(8, width + 2))
         sheet.freeze_panes = "A2"
+        _as_text(sheet)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
@@ -56,3 +69,32 @@ def xlsx_response(data: bytes, filename: str) -> Response:
     response = Response(data, mimetype=MIMETYPE)
     response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response
+
+
+class NotASpreadsheet(ValueError):
+    """The bytes are not an .xlsx workbook openpyxl can read."""
+
+
+def read_rows(data: bytes, max_rows: int) -> list[tuple[int, list[Any]]]:
+    """The first sheet's rows as (row number, cell values), at most
+    ``max_rows`` of them (read lazily, so a huge file is not loaded whole)."""
+    from zipfile import BadZipFile
+
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        raise NotASpreadsheet(str(exc)) from exc
+    try:
+        sheet = book.worksheets[0] if book.worksheets else None
+        if sheet is None:
+            return []
+        rows: list[tuple[int, list[Any]]] = []
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if len(rows) >= max_rows:
+                break
+            rows.append((number, list(values)))
+        return rows
+    finally:
+        book.close()

@@ -23,6 +23,8 @@ SECTIONS = {
 }
 
 Facts = dict[str, dict[str, dict[str, Any]]]
+# Section -> {added: [{key, after}], removed: [{key, before}], changed: [{key, before, after}]}
+Changes = dict[str, dict[str, list[dict[str, Any]]]]
 
 
 def _units(config: CountyConfig) -> Facts:
@@ -109,7 +111,9 @@ def facts(config: CountyConfig) -> Facts:
     return _units(config) | _categories(config) | _ladders(config) | _settings(config)
 
 
-def _section(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]) -> dict[str, list[Any]]:
+def _section(
+    before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]
+) -> dict[str, list[dict[str, Any]]]:
     added = [{"key": k, "after": v} for k, v in after.items() if k not in before]
     removed = [{"key": k, "before": v} for k, v in before.items() if k not in after]
     changed = []
@@ -124,13 +128,13 @@ def _section(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any]]
     return {"added": added, "removed": removed, "changed": changed}
 
 
-def diff(before: CountyConfig, after: CountyConfig) -> dict[str, dict[str, list[Any]]]:
+def diff(before: CountyConfig, after: CountyConfig) -> Changes:
     """Section by section, what ``after`` adds, removes and changes against ``before``."""
     old, new = facts(before), facts(after)
     return {section: _section(old[section], new[section]) for section in SECTIONS}
 
 
-def summary(changes: dict[str, dict[str, list[Any]]]) -> list[str]:
+def summary(changes: Changes) -> list[str]:
     """One line a person reads per change, e.g. ``问题类别 dog_unleashed：route dirt-5 → dirt-2``."""
     lines = []
     for section, name in SECTIONS.items():

@@ -36,6 +36,9 @@ def validation_error(exc: ValidationError) -> Response:
 
 def register_api(app: OpenAPI) -> None:
     from app.api import (
+        admin_places,
+        admin_routing,
+        admin_staff,
         auth,
         photos,
         property,
@@ -59,6 +62,9 @@ def register_api(app: OpenAPI) -> None:
         property,
         subscriptions,
         wechat_callback,
+        admin_routing,
+        admin_places,
+        admin_staff,
     ):
         app.register_api(module.bp)
     app.register_error_handler(DomainError, domain_error)

@@ -12,7 +12,7 @@ from handlers.errors import BadRequest, Unsupported
 
 MAX_DEPTH = 32
 # Endpoints whose body is a file upload, not JSON.
-MULTIPART = {"photos.upload"}
+MULTIPART = {"photos.upload", "admin_places.import_"}
 
 
 def _depth(value: object) -> int:

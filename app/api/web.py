@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from app.api.answers import ErrorOut
 from app.api.security import authenticated_user
 from app.models import User
-from app.models.people import STAFF_ROLES, SUPERVISORS
+from app.models.people import ADMIN, STAFF_ROLES, SUPERVISORS
 from handlers.commands import ParamId, ParamInt, Query
 from handlers.context import Context
 from handlers.errors import Forbidden
@@ -47,6 +47,11 @@ def staff() -> User:
 
 def supervisor() -> User:
     return caller(*SUPERVISORS)
+
+
+def admin() -> User:
+    """An administrator (管理员): county data, staff, the responsibility list."""
+    return caller(ADMIN)
 
 
 def blueprint(name: str, prefix: str, tag: str, public: bool = False) -> APIBlueprint:

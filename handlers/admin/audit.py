@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from app.models import Change, User
@@ -17,6 +16,7 @@ from app.models.people import ADMIN
 from handlers.commands import ParamId, ParamInt, Query
 from handlers.context import Context
 from handlers.errors import Forbidden, Invalid
+from handlers.ports import JSONDict
 from routing.periods import parse_day
 
 # What changed, as a person reads it (the ``entity`` of a change).
@@ -60,8 +60,8 @@ def record_change(
     entity: str,
     entity_id: object,
     action: str,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
+    before: JSONDict | None,
+    after: JSONDict | None,
     note: str = "",
 ) -> Change:
     change = Change(
@@ -100,7 +100,7 @@ def list_changes(ctx: Context, user_id: int, f: ChangeFilter) -> tuple[list[Chan
     """Changes, newest first, filtered by what changed, who changed it, since when."""
     if f.entity is not None and f.entity not in ENTITIES:
         raise Invalid(f"对象应为：{'、'.join(ENTITIES)}", "invalid_filter")
-    where = []
+    where: list[ColumnElement[bool]] = []
     if f.entity:
         where.append(Change.entity == f.entity)
     if f.entity_id:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
@@ -27,11 +26,11 @@ from handlers.context import Context
 from handlers.errors import Conflict, Invalid, NotFound
 from handlers.seed import ensure_units
 from routing import ConfigError, CountyConfig, check_document, parse_document
-from routing.diff import diff
+from routing.diff import Changes, diff
 from routing.periods import FIRST_YEAR, LAST_YEAR, parse_day
 
 BOOTSTRAP = Actor(None, "系统（初始清单）")
-Changes = dict[str, dict[str, list[Any]]]
+NEWEST_FIRST = (RoutingVersion.effective_from.desc(), RoutingVersion.id.desc())
 
 
 class PublishVersion(Command):
@@ -79,16 +78,12 @@ class VersionDiff:
 # -- what every process asks (app/routing_versions.py) ----------------------------------
 
 
-def _newest_first() -> tuple[Any, Any]:
-    return RoutingVersion.effective_from.desc(), RoutingVersion.id.desc()
-
-
 def version_in_effect(s: Session, now: datetime) -> str | None:
     """The latest version whose time has come; before the first, the first."""
     name = s.scalar(
         select(RoutingVersion.version)
         .where(RoutingVersion.effective_from <= now)
-        .order_by(*_newest_first())
+        .order_by(*NEWEST_FIRST)
         .limit(1)
     )
     if name is None:
@@ -217,7 +212,7 @@ def list_versions(ctx: Context, user_id: int, page: int, per_page: int) -> tuple
         current = version_in_effect(s, ctx.now())
         total = s.scalar(select(func.count(RoutingVersion.id))) or 0
         rows = s.scalars(
-            select(RoutingVersion).order_by(*_newest_first()).limit(per_page).offset((page - 1) * per_page)
+            select(RoutingVersion).order_by(*NEWEST_FIRST).limit(per_page).offset((page - 1) * per_page)
         )
         return [_info(r, r.version == current) for r in rows], total
 
@@ -252,7 +247,7 @@ def diff_versions(ctx: Context, user_id: int, version: str, against: str | None)
                     (RoutingVersion.effective_from < row.effective_from)
                     | ((RoutingVersion.effective_from == row.effective_from) & (RoutingVersion.id < row.id))
                 )
-                .order_by(*_newest_first())
+                .order_by(*NEWEST_FIRST)
                 .limit(1)
             )
             if earlier is None:
