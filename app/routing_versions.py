@@ -32,11 +32,14 @@ class CountyVersions:
     def __init__(
         self,
         uow: Callable[[], UnitOfWork],
+        read: Callable[[], UnitOfWork],
         now: Callable[[], datetime],
         first_document: str,
         check_seconds: float = 5.0,
     ):
-        self._uow = uow
+        # Lookups read only, so a handler inside its own transaction may ask
+        # for a version (SQLite: no second write lock in the same thread).
+        self._uow, self._read = uow, read
         self._now = now
         self._first_document = first_document  # the CASES_CONFIG path
         self.check_seconds = check_seconds
@@ -55,7 +58,7 @@ class CountyVersions:
     def named(self, version: str) -> CountyConfig | None:
         with self._lock:
             if version not in self._parsed:
-                with self._uow() as uow:
+                with self._read() as uow:
                     text = stored_document(uow.session, version)
                 if text is None:
                     return None
@@ -83,7 +86,7 @@ class CountyVersions:
         self._current, self._checked = name, time.monotonic()
 
     def _current_name(self) -> str:
-        with self._uow() as uow:
+        with self._read() as uow:
             name = version_in_effect(uow.session, self._now())
         if name is not None:
             return name

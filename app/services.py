@@ -44,7 +44,7 @@ class Services:
         """The responsibility list's versions; the first is ``CASES_CONFIG``."""
         from app.routing_versions import CountyVersions
 
-        return CountyVersions(self.db.uow, lambda: self.clock.now(), self.settings.cases_config)
+        return CountyVersions(self.db.uow, self.db.read, lambda: self.clock.now(), self.settings.cases_config)
 
     @property
     def county(self) -> CountyConfig:

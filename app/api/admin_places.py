@@ -8,6 +8,7 @@ from flask_openapi3 import FileStorage
 from pydantic import BaseModel, Field
 
 from app.api.answers import ErrorOut, Listing, answer, iso
+from app.api.reference import CommunityPath
 from app.api.web import admin, blueprint, ctx
 from app.models import Community
 from app.xlsx import XLSX, NotASpreadsheet, read_rows, workbook, xlsx_response
@@ -23,7 +24,7 @@ from handlers.admin.communities import (
     list_communities,
 )
 from handlers.admin.imports import COLUMNS, MAX_ROWS, ImportResult, export_rows, import_communities
-from handlers.commands import ParamId, Query
+from handlers.commands import Query
 from handlers.errors import BadRequest, Invalid, TooLarge, Unsupported
 
 bp = blueprint("admin_places", "/api/v1/admin", "管理：小区")
@@ -73,10 +74,6 @@ def _out(c: Community) -> AdminCommunityOut:
     )
 
 
-class CommunityPath(Query):
-    community_id: ParamId = Field(title="小区")
-
-
 @bp.get("/communities", responses={200: Listing[AdminCommunityOut]})
 def communities(query: CommunityFilter) -> Response:
     """Communities by township and name (?q= part of the name, ?township=)."""
@@ -117,7 +114,7 @@ def assign(path: CommunityPath, body: AssignCompany) -> Response:
     return answer(_out(assign_to_community(ctx(), admin().id, path.community_id, body)))
 
 
-class Upload(Query):
+class CommunitySheet(Query):
     file: FileStorage | None = Field(default=None, title="表格", description=f"列：{'、'.join(COLUMNS)}")
 
 
@@ -166,7 +163,7 @@ def _import_answer(result: ImportResult) -> Response:
 
 
 @bp.post("/communities/import", responses={200: ImportOut, 422: ImportRefusedOut})
-def import_(form: Upload) -> Response:
+def import_(form: CommunitySheet) -> Response:
     """Import an .xlsx (multipart field `file`): every row checked, all rows or none."""
     user = admin()
     try:

@@ -22,7 +22,7 @@ from handlers.commands import ParamId, Query
 bp = blueprint("admin_staff", "/api/v1/admin", "管理：工作人员")
 
 
-class QuotaOut(BaseModel):
+class StaffQuotaOut(BaseModel):
     left: int = Field(description="一次性订阅还可发送的条数")
     long_term: bool
     status: str = Field(description="accept、reject、ban、filter；从未询问为空")
@@ -33,7 +33,7 @@ class StaffOut(BaseModel):
     role: str
     department: DepartmentRef | None
     wecom_id: str
-    quota: dict[str, QuotaOut] = Field(description="按用途：new_case、escalation、case_update")
+    quota: dict[str, StaffQuotaOut] = Field(description="按用途：new_case、escalation、case_update")
     last_seen_at: str | None
     last_login_at: str | None
     created_at: str | None
@@ -48,7 +48,8 @@ def _out(member: StaffMember) -> StaffOut:
         department=DepartmentRef(id=d.id, name=d.name, kind=d.kind) if d else None,
         wecom_id=u.wecom_userid,
         quota={
-            p: QuotaOut(left=q.left, long_term=q.long_term, status=q.status) for p, q in member.quota.items()
+            p: StaffQuotaOut(left=q.left, long_term=q.long_term, status=q.status)
+            for p, q in member.quota.items()
         },
         last_seen_at=iso(u.last_seen_at, tz),
         last_login_at=iso(u.last_login_at, tz),

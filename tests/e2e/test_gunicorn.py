@@ -3,9 +3,6 @@ fake WeChat; a resident files over real HTTP and the department is told."""
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,41 +10,16 @@ import pytest
 import requests
 
 from handlers.accounts import bind_staff, invite_staff
-from tests.e2e.procs import ROOT, wait_until, worker_env, workers
+from tests.e2e.procs import ROOT, gunicorn, wait_until, worker_env, workers
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_a_report_filed_through_gunicorn_reaches_the_department(
     app: Any, services: Any, settings: Any, fake_wechat: Any, tmp_path: Path
 ) -> None:
     env = worker_env(settings, ROOT / "config" / "county.yaml")
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "2",
-            "app:create_app()",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        assert wait_until(lambda: _up(base), timeout=20), (
-            server.stderr.read().decode() if server.poll() else "no answer"
-        )
+    with gunicorn(env) as base:
         http = requests.Session()
         staff = http.post(
             f"{base}/api/v1/auth/wechat-login", json={"code": "user-gu-staff:1"}, timeout=10
@@ -88,15 +60,3 @@ def test_a_report_filed_through_gunicorn_reaches_the_department(
         queue = http.get(f"{base}/api/v1/staff/cases", headers=auth, timeout=10).json()
         assert [c["number"] for c in queue["items"]] == [number]
         assert http.get(f"{base}/healthz", timeout=10).json() == {"status": "ok"}
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
-        if server.stderr:
-            server.stderr.close()
-
-
-def _up(base: str) -> bool:
-    try:
-        return requests.get(f"{base}/healthz", timeout=1).status_code == 200
-    except requests.RequestException:
-        return False
