@@ -158,7 +158,7 @@ def _store(
     )
     s.add(row)
     s.flush()
-    after = {"effective_from": start.isoformat(), "note": note}
+    after = {"effective_from": start.astimezone(config.tz).isoformat(), "note": note}
     record_change(s, now, by, "routing_version", config.version, "publish", None, after)
     return row
 

@@ -23,8 +23,12 @@ def test_labels_come_from_the_county_file(settings: Any, tmp_path: Path) -> None
     raw["violation_ladder"]["steps"][1]["name"] = "降低星级"
     path = tmp_path / "county.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    client = create_app(settings.but(cases_config=str(path))).test_client()
-    words = client.get("/api/v1/labels").get_json()
+    app = create_app(settings.but(cases_config=str(path)))
+    try:
+        # The file is the first version of this empty database.
+        words = app.test_client().get("/api/v1/labels").get_json()
+    finally:
+        app.extensions["services"].close()
     assert words["statuses"]["rejected"] == "不予受理（已告知）"
     assert words["statuses"]["dispatched"] == "待签收"  # not renamed: the default
     assert words["steps"] == {
