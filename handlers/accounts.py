@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Department, StaffInvite, User
 from app.models.people import RESIDENT, STAFF_ROLES
-from handlers.admin.audit import admin, record_change
+from handlers.admin.audit import Actor, admin, label_of, record_change
 from handlers.context import Context
 from handlers.errors import (
     BadRequest,
@@ -122,8 +122,15 @@ def bind_staff(ctx: Context, user_id: int, code: str) -> User:
         user = uow.session.get(User, user_id)
         if user is None:
             raise NotFound("账号不存在")
+        before = _as_staff(user) if user.is_staff else {"role": user.role}
         user.role = invite.role
         user.department_id = invite.department_id
+        uow.session.flush()
+        uow.session.refresh(user)
+        by = Actor(user.id, label_of(user))
+        record_change(
+            uow.session, now, by, "staff", user.id, "bind", before, _as_staff(user), f"邀请 {invite.id}"
+        )
         uow.commit()
         uow.session.refresh(user)
         uow.session.expunge(user)

@@ -52,7 +52,7 @@ def test_an_admin_invites_lists_links_and_revokes_staff(client: Any, services: A
 
     changes = client.get("/api/v1/admin/changes", query_string={"entity": "staff"}, headers=admin).get_json()
     actions = [c["action"] for c in changes["items"]]
-    assert actions[:3] == ["revoke", "wecom", "invite"]
+    assert actions[:4] == ["revoke", "wecom", "bind", "invite"]
     assert (
         changes["items"][0]["before"]["role"] == "head" and changes["items"][0]["after"]["role"] == "resident"
     )
