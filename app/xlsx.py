@@ -71,6 +71,9 @@ def xlsx_response(data: bytes, filename: str) -> Response:
     return response
 
 
+MAX_UNPACKED = 100 * 1024 * 1024
+
+
 class NotASpreadsheet(ValueError):
     """The bytes are not an .xlsx workbook openpyxl can read."""
 
@@ -78,11 +81,15 @@ class NotASpreadsheet(ValueError):
 def read_rows(data: bytes, max_rows: int) -> list[tuple[int, list[Any]]]:
     """The first sheet's rows as (row number, cell values), at most
     ``max_rows`` of them (read lazily, so a huge file is not loaded whole)."""
-    from zipfile import BadZipFile
+    from zipfile import BadZipFile, ZipFile
 
     from openpyxl import load_workbook
 
     try:
+        with ZipFile(io.BytesIO(data)) as archive:
+            # A small upload that unpacks to gigabytes is refused before it is read.
+            if sum(item.file_size for item in archive.infolist()) > MAX_UNPACKED:
+                raise NotASpreadsheet("unpacks to more than the limit")
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
         raise NotASpreadsheet(str(exc)) from exc

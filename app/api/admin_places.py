@@ -141,9 +141,13 @@ def _upload() -> bytes:
     if not request.mimetype.startswith("multipart/form-data"):
         raise Unsupported("请以 multipart/form-data 上传表格（字段名 file）", "bad_content_type")
     files = request.files.getlist("file")
-    if len(files) != 1:
-        raise BadRequest("请上传一个 .xlsx 表格（字段名 file）", "file_missing")
-    data = files[0].read(MAX_FILE + 1)
+    try:
+        if len(files) != 1:
+            raise BadRequest("请上传一个 .xlsx 表格（字段名 file）", "file_missing")
+        data = files[0].read(MAX_FILE + 1)
+    finally:
+        for upload in request.files.values():
+            upload.close()
     if len(data) > MAX_FILE:
         raise TooLarge("表格超过 5MB，请分批导入", "file_too_large")
     return data

@@ -140,9 +140,18 @@ def test_a_sheet_with_the_wrong_columns_is_refused(
 
 
 def test_not_a_spreadsheet_is_refused(client: Any, services: Any, admin: dict[str, str]) -> None:
+    import zipfile
+
     before = _rows(services)
     answer = _import(client, admin, b"name,township\n", "小区.csv")
     assert answer.status_code == 422 and answer.get_json()["error"]["code"] == "not_xlsx"
+    # A small file that unpacks to gigabytes is refused before it is read.
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b" " * (120 * 1024 * 1024))
+    assert len(bomb.getvalue()) < 1024 * 1024
+    refused = _import(client, admin, bomb.getvalue())
+    assert refused.status_code == 422 and refused.get_json()["error"]["code"] == "not_xlsx"
     assert _rows(services) == before
 
 
