@@ -67,11 +67,12 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _check_county_file(services: object) -> None:
-    """Say at start, naming each problem, when the county file is broken
-    (``flask --app app routing check`` still runs to show them)."""
-    from routing import ConfigError
+    """Say at start, naming each problem, when the county file (the first
+    version of an empty database) is broken; ``flask --app app routing
+    check`` still runs to show them. The database is not touched here."""
+    from routing import ConfigError, load_config
 
     try:
-        services.county  # type: ignore[attr-defined]  # noqa: B018
+        load_config(services.settings.cases_config)  # type: ignore[attr-defined]
     except ConfigError as exc:
         log.error("CASES_CONFIG is not usable: %s", "; ".join(exc.problems))

@@ -22,6 +22,8 @@ _SQLITE_MISTAKES = ("no such table", "no such column", "has no column named", "s
 # How long a new PostgreSQL connection may take before the request gives up
 # (503) instead of hanging on a server that does not answer.
 CONNECT_TIMEOUT_SECONDS = 5
+# The execution option a read-only unit of work carries.
+READ_ONLY = "cases_read_only"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -78,7 +80,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
             # Take the write lock up front: two writers never deadlock on upgrade.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # A reader (Database.read) takes none: in WAL mode it reads the last
+            # commit, even while this very thread holds the write lock elsewhere.
+            reader = conn.get_execution_options().get(READ_ONLY, False)
+            conn.exec_driver_sql("BEGIN" if reader else "BEGIN IMMEDIATE")
 
         return engine
     if url.startswith("postgresql") and "connect_timeout" not in url:
@@ -151,9 +156,17 @@ class Database:
             # A connection handed out (after its ping) is the database
             # answering: the end of an outage is noted here.
             event.listen(self.engine, "checkout", lambda *_: answered())
+        self._readers = sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions)
+
+    def read(self) -> UnitOfWork:
+        """A unit of work that only reads: on SQLite it takes no write lock, so
+        it may run while a command of the same thread holds one."""
+        return UnitOfWork(self._readers)
 
     def dispose(self) -> None:
         self.engine.dispose()

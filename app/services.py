@@ -1,5 +1,6 @@
-"""Builds the product's ports from the settings: database, clock, county
-configuration, photo storage, WeChat gateways. Nothing here runs at import."""
+"""Builds the product's ports from the settings: database, clock, the
+responsibility list's versions, photo storage, WeChat gateways. Nothing here
+runs at import."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from app.photos import LocalPhotoStorage
     from app.photos.links import PhotoLinks
     from app.photos.s3 import S3PhotoStorage
+    from app.routing_versions import CountyVersions
     from app.wechat.tokens import TokenStore
     from routing import CountyConfig
 
@@ -49,10 +51,16 @@ class Services:
         return redis_client(self.settings.redis_url) if self.settings.redis_url else None
 
     @cached_property
-    def county(self) -> CountyConfig:
-        from routing import load_config
+    def routing(self) -> CountyVersions:
+        """The responsibility list's versions; the first is ``CASES_CONFIG``."""
+        from app.routing_versions import CountyVersions
 
-        return load_config(self.settings.cases_config)
+        return CountyVersions(self.db.uow, self.db.read, lambda: self.clock.now(), self.settings.cases_config)
+
+    @property
+    def county(self) -> CountyConfig:
+        """The version of the responsibility list in effect now."""
+        return self.routing.in_effect()
 
     @cached_property
     def photos(self) -> PhotoStore:
@@ -148,7 +156,7 @@ class Services:
         return Context(
             uow=self.db.uow,
             clock=self.clock,
-            county=self.county,
+            county=self.routing.in_effect(),
             photos=self.photos,
             process_photo=process_upload,
             wechat=self.wechat,
@@ -157,6 +165,7 @@ class Services:
             wecom=self.wecom,
             wake_outbox=self._wake,
             outbox_lease_seconds=self.settings.outbox_lease_seconds,
+            routing=self.routing,
         )
 
     def close(self) -> None:

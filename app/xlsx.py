@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Response
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -41,6 +41,12 @@ def _width(value: Any) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in text)
 
 
+def _printable(value: Any) -> Any:
+    """Text without the control characters a workbook cannot hold (a name
+    typed with one would otherwise make the whole export fail)."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
 def workbook(sheets: Sequence[Sheet]) -> bytes:
     book = Workbook()
     book.remove(book.active)  # type: ignore[arg-type]
@@ -49,7 +55,7 @@ def workbook(sheets: Sequence[Sheet]) -> bytes:
         sheet.append(list(headers))
         widths = [_width(h) for h in headers]
         for row in rows:
-            values = list(row)
+            values = [_printable(v) for v in row]
             sheet.append(values)
             for cell in sheet[sheet.max_row]:
                 as_text(cell)
@@ -72,3 +78,39 @@ def xlsx_response(data: bytes, filename: str) -> Response:
     response = Response(data, mimetype=MIMETYPE)
     response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response
+
+
+MAX_UNPACKED = 100 * 1024 * 1024
+
+
+class NotASpreadsheet(ValueError):
+    """The bytes are not an .xlsx workbook openpyxl can read."""
+
+
+def read_rows(data: bytes, max_rows: int) -> list[tuple[int, list[Any]]]:
+    """The first sheet's rows as (row number, cell values), at most
+    ``max_rows`` of them (read lazily, so a huge file is not loaded whole)."""
+    from zipfile import BadZipFile, ZipFile
+
+    from openpyxl import load_workbook
+
+    try:
+        with ZipFile(io.BytesIO(data)) as archive:
+            # A small upload that unpacks to gigabytes is refused before it is read.
+            if sum(item.file_size for item in archive.infolist()) > MAX_UNPACKED:
+                raise NotASpreadsheet("unpacks to more than the limit")
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        raise NotASpreadsheet(str(exc)) from exc
+    try:
+        sheet = book.worksheets[0] if book.worksheets else None
+        if sheet is None:
+            return []
+        rows: list[tuple[int, list[Any]]] = []
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if len(rows) >= max_rows:
+                break
+            rows.append((number, list(values)))
+        return rows
+    finally:
+        book.close()

@@ -1,5 +1,6 @@
 """What a handler is given: the unit of work, the clock, the county's
-configuration and the ports it may use."""
+configuration (the version of the responsibility list in effect, and the way
+to any other version) and the ports it may use."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from handlers.ports import (
     PhotoLinker,
     PhotoProcessor,
     PhotoStore,
+    RoutingVersions,
     SeenStamps,
     WeComAPI,
 )
@@ -43,6 +45,16 @@ class Context:
     wake_outbox: OutboxWaker = _nobody
     # How long a sender's claim on a notification lasts before another may retry it.
     outbox_lease_seconds: int = 60
+    # Every published version of the responsibility list; ``county`` is the one
+    # in effect when this context was made. None: ``county`` is the only one.
+    routing: RoutingVersions | None = None
 
     def now(self) -> datetime:
         return self.clock.now()
+
+    def county_of(self, version: str) -> CountyConfig:
+        """The version a case was routed under: its clocks, ladders and
+        categories stay that version's when a newer one takes effect."""
+        if version == self.county.version or self.routing is None:
+            return self.county
+        return self.routing.named(version) or self.county

@@ -12,9 +12,12 @@ from __future__ import annotations
 class DomainError(Exception):
     code = "bad_request"
 
-    def __init__(self, message: str, code: str | None = None):
+    def __init__(self, message: str, code: str | None = None, problems: list[str] | None = None):
         super().__init__(message)
         self.message = message
+        # Every problem found, when there are several to fix at once (a
+        # version of the responsibility list, an import's rows).
+        self.problems = problems
         if code:
             self.code = code
 

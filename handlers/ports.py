@@ -11,7 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from routing import CountyConfig
 
 # A JSON object as stored in a notification's payload or an event's data.
 JSONDict = dict[str, Any]
@@ -167,6 +170,22 @@ class PhotoProcessor(Protocol):
     """Decode, orient, strip and re-encode an upload; raises PhotoRejected."""
 
     def __call__(self, data: bytes) -> ProcessedPhoto: ...
+
+
+class RoutingVersions(Protocol):
+    """The versions of the responsibility list, as this process knows them."""
+
+    def in_effect(self) -> CountyConfig:
+        """The version in effect now (looked up again at most every few seconds)."""
+        ...
+
+    def named(self, version: str) -> CountyConfig | None:
+        """A version by its name, or None when no such version was published."""
+        ...
+
+    def changed(self) -> None:
+        """A version was just published here: look again at the next ``in_effect``."""
+        ...
 
 
 class OutboxWaker(Protocol):

@@ -15,7 +15,12 @@ from routing import CountyConfig
 from routing.model import CommunitySpec
 
 
-def _units(s: Session, county: CountyConfig, added: dict[str, int]) -> dict[str, Department]:
+def ensure_units(
+    s: Session, county: CountyConfig, added: dict[str, int] | None = None, refresh: bool = True
+) -> dict[str, Department]:
+    """A row for every department and township the version names (a row is
+    never removed: cases and communities point at it); ``refresh`` also
+    updates the full names and hotlines of existing rows."""
     by_name = {d.name: d for d in s.scalars(select(Department))}
     units = [(d.name, d.full_name, d.hotline, DEPARTMENT) for d in county.departments]
     units += [(t.name, t.full_name or t.name, t.hotline, TOWNSHIP) for t in county.townships]
@@ -24,7 +29,10 @@ def _units(s: Session, county: CountyConfig, added: dict[str, int]) -> dict[str,
         if unit is None:
             unit = by_name[name] = Department(name=name, kind=kind)
             s.add(unit)
-            added["departments" if kind == DEPARTMENT else "townships"] += 1
+            if added is not None:
+                added["departments" if kind == DEPARTMENT else "townships"] += 1
+        elif not refresh:
+            continue
         unit.full_name, unit.hotline = full_name, hotline
     s.flush()
     return by_name
@@ -82,7 +90,7 @@ def seed_reference(ctx: Context) -> dict[str, int]:
     added = {"departments": 0, "townships": 0, "property_companies": 0, "communities": 0}
     with ctx.uow() as uow:
         s = uow.session
-        units = _units(s, ctx.county, added)
+        units = ensure_units(s, ctx.county, added)
         companies = _companies(s, ctx.county, now, added)
         for place in ctx.county.demo_communities:
             township = units[place.township]

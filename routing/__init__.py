@@ -2,7 +2,15 @@
 escalation ladder. No Flask, no database, nothing of ours imported."""
 
 from routing.calendar import Period, WorkingCalendar, parse_period
-from routing.config import ConfigError, check_file, load_config, parse_config, read_yaml
+from routing.config import (
+    ConfigError,
+    check_document,
+    check_file,
+    load_config,
+    parse_config,
+    parse_document,
+    read_yaml,
+)
 from routing.durations import Duration, parse_duration
 from routing.ladder import order, step_due_at
 from routing.model import (
@@ -35,10 +43,12 @@ __all__ = [
     "ViolationLadder",
     "ViolationStep",
     "WorkingCalendar",
+    "check_document",
     "check_file",
     "load_config",
     "order",
     "parse_config",
+    "parse_document",
     "parse_duration",
     "parse_period",
     "read_yaml",

@@ -165,7 +165,7 @@ def parse_period(text: str) -> Period:
         a, b = (part.strip() for part in text.split("-"))
         start, end = time.fromisoformat(a), time.fromisoformat(b)
     except ValueError as exc:
-        raise ValueError(f"bad working period {text!r}: use HH:MM-HH:MM") from exc
+        raise ValueError(f"工作时段 {text!r} 格式不正确，应为 HH:MM-HH:MM") from exc
     if end <= start:
-        raise ValueError(f"bad working period {text!r}: the end must be after the start")
+        raise ValueError(f"工作时段 {text!r} 的结束时间应晚于开始时间")
     return Period(start, end)

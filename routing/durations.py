@@ -22,7 +22,7 @@ class Duration:
 
     def calendar_delta(self) -> timedelta:
         if self.is_working:
-            raise ValueError(f"{self} runs on working time, not the calendar")
+            raise ValueError(f"{self} 按工作时间计算，不是日历时间")
         return timedelta(seconds=self.amount * CALENDAR_UNITS[self.unit])
 
     def __str__(self) -> str:
@@ -32,11 +32,11 @@ class Duration:
 def parse_duration(text: object) -> Duration:
     """``"30m"`` -> Duration(30, "m"). Raises ValueError naming the text."""
     if not isinstance(text, str):
-        raise ValueError(f"duration must be text such as '30m' or '5wd', got {text!r}")
+        raise ValueError(f"时长应写成文本，如 '30m' 或 '5wd'，当前为 {text!r}")
     match = _PATTERN.match(text)
     if match is None:
-        raise ValueError(f"bad duration {text!r}: use a number and one of s, m, h, d, wh, wd")
+        raise ValueError(f"时长 {text!r} 格式不正确：应为数字加单位 s、m、h、d、wh、wd 之一")
     amount = int(match.group(1))
     if amount <= 0:
-        raise ValueError(f"bad duration {text!r}: must be greater than zero")
+        raise ValueError(f"时长 {text!r} 应大于零")
     return Duration(amount, match.group(2))

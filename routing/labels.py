@@ -42,6 +42,7 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "merged": "合并",
         "closed": "关闭",
         "escalated": "督办提醒",
+        "referred": "移交",
         "violation_confirmed": "查实违规",
         "violation_withdrawn": "撤销认定",
         "ladder_step": "九不准处置",
@@ -66,6 +67,7 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "rejected": "不予受理",
         "merged": "已合并办理",
         "closed": "已关闭",
+        "referred": "已移交，由接收部门办理",
     },
 }
 
@@ -88,22 +90,22 @@ def parse_labels(raw: Any, problems: list[str]) -> Labels:
     are problems (a typo would otherwise silently keep the old word)."""
     given = raw or {}
     if not isinstance(given, dict):
-        problems.append("labels: must map a section to its words")
+        problems.append("labels：应按部分（statuses、events 等）列出文字")
         given = {}
     for section in given:
         if section not in DEFAULTS:
-            problems.append(f"labels: unknown section '{section}' (known: {', '.join(DEFAULTS)})")
+            problems.append(f"labels：未知部分“{section}”（可用：{'、'.join(DEFAULTS)}）")
     merged: dict[str, MappingProxyType[str, str]] = {}
     for section, words in DEFAULTS.items():
         mine = given.get(section) or {}
         if not isinstance(mine, dict):
-            problems.append(f"labels.{section}: must map a code to its words")
+            problems.append(f"labels.{section}：应为“代码: 文字”的映射")
             mine = {}
         for key, value in mine.items():
             if key not in words:
-                problems.append(f"labels.{section}: unknown key '{key}'")
+                problems.append(f"labels.{section}：未知代码“{key}”")
             elif not isinstance(value, str) or not value.strip():
-                problems.append(f"labels.{section}.{key}: must be non-empty text")
+                problems.append(f"labels.{section}.{key}：应为非空文字")
         merged[section] = MappingProxyType({**words, **{k: str(v) for k, v in mine.items() if k in words}})
     assert set(merged["statuses"]) >= set(STATUSES)
     return Labels(**merged)

@@ -67,6 +67,8 @@ STEPS: dict[str, Step] = {
         _step("resolve", "办结", [PRIMARY], [ACCEPTED, REOPENED], RESOLVED, STOP),
         _step("return", "退回", [PRIMARY], [DISPATCHED, ACCEPTED], RETURNED, STOP),
         _step("extension", "申请延期", [PRIMARY], HANDLING, None),
+        # 移交: a linked case for another department; this one keeps its status and clocks.
+        _step("refer", "移交", [PRIMARY, SUPERVISOR], HANDLING, None),
         _step("approve_extension", "批准延期", [SUPERVISOR], HANDLING, None, EXTEND),
         _step("deny_extension", "驳回延期", [SUPERVISOR], STATUSES, None),
         _step("rate", "评价", [REPORTER], [RESOLVED], CLOSED, STOP),

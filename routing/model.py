@@ -86,8 +86,14 @@ class ViolationStep:
 
 @dataclass(frozen=True)
 class ViolationLadder:
-    window_days: int
+    """Seed 003's ladder. ``count_by``: ``clause`` counts the distinct
+    prohibitions (条) a company violated, ``case`` its confirmed cases;
+    ``window_days``: count only what was confirmed that recently (None:
+    cumulative, as the seed writes it)."""
+
     steps: tuple[ViolationStep, ...]
+    count_by: str = "clause"
+    window_days: int | None = None
 
     def step_for(self, count: int) -> ViolationStep | None:
         reached = [s for s in self.steps if count >= s.count]

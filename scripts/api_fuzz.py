@@ -3,7 +3,7 @@ checked against what the API really answers.
 
 Serves the API with gunicorn on a free loopback port (SQLite in a scratch
 folder, migrated and seeded, the fake WeChat in this process), logs in a
-resident and a supervisor through the API, then runs schemathesis over every
+resident, a supervisor and an admin through the API, then runs schemathesis over every
 operation once with each token: a bounded number of examples per operation,
 checks ``not_a_server_error``, ``status_code_conformance`` and
 ``response_schema_conformance``. Exit status is schemathesis' own (0 = clean).
@@ -250,6 +250,7 @@ def main() -> int:
             tokens = {
                 "resident": resident,
                 "supervisor": _login(base, "fuzz-supervisor", env, department="住建局", role="supervisor"),
+                "admin": _login(base, "fuzz-admin", env, department="住建局", role="admin"),
             }
             config = _config(tmp, _some_data(base, env, resident))
             failed = []

@@ -37,6 +37,9 @@ def validation_error(exc: ValidationError) -> Response:
 
 def register_api(app: OpenAPI) -> None:
     from app.api import (
+        admin_places,
+        admin_routing,
+        admin_staff,
         auth,
         console,
         health,
@@ -64,6 +67,9 @@ def register_api(app: OpenAPI) -> None:
         subscriptions,
         wechat_callback,
         console,
+        admin_routing,
+        admin_places,
+        admin_staff,
     ):
         app.register_api(module.bp)
     app.register_blueprint(open311.bp)

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from app.api.photo_links import signed_url
 from app.models import Case, Photo, User
 from app.models.cases import MEDIA_RISKY
-from handlers.cases.queries import CaseView
+from handlers.cases.queries import CaseLink, CaseView
 from routing import CountyConfig
 
 T = TypeVar("T")
@@ -36,6 +36,9 @@ def answer(model: BaseModel, status: int = 200) -> Response:
 class ErrorDetail(BaseModel):
     code: str = Field(description="机器可读的错误代码")
     message: str = Field(description="给人看的中文说明")
+    problems: list[str] | None = Field(
+        default=None, description="需要一并修改的每一处问题（如责任清单版本的校验结果）"
+    )
 
 
 class ErrorOut(BaseModel):
@@ -150,6 +153,15 @@ def case_summary(case: Case, county: CountyConfig) -> CaseSummary:
     )
 
 
+class CaseRef(BaseModel):
+    id: int
+    number: str
+
+
+class ReferralRef(CaseRef):
+    department: str = Field(description="主办部门")
+
+
 class TimelineOut(BaseModel):
     at: str | None
     kind: str
@@ -157,6 +169,7 @@ class TimelineOut(BaseModel):
     note: str
     step: str | None
     photos: list[PhotoOut]
+    related_case: ReferralRef | None = Field(default=None, description="移交（referred）事件所指的另一件工单")
 
 
 class PendingExtension(BaseModel):
@@ -178,6 +191,8 @@ class CaseOut(CaseSummary):
     actions: list[str] = Field(description="调用者现在可以进行的操作（来自工单流转表）")
     my_role: str | None = Field(description="调用者所在部门在本工单中的角色")
     pending_extension: PendingExtension | None
+    referred_from: ReferralRef | None = Field(default=None, description="本工单由哪件工单移交而来")
+    referred_to: list[ReferralRef] = Field(default_factory=list, description="本工单移交出的工单")
 
 
 def case_out(view: CaseView, county: CountyConfig) -> CaseOut:
@@ -201,6 +216,7 @@ def case_out(view: CaseView, county: CountyConfig) -> CaseOut:
                 note=e.note,
                 step=e.step,
                 photos=[photo_out(p) for p in e.photos],
+                related_case=_ref(e.related),
             )
             for e in view.timeline
         ],
@@ -209,9 +225,10 @@ def case_out(view: CaseView, county: CountyConfig) -> CaseOut:
         pending_extension=PendingExtension(id=pending.id, until=iso(pending.until, tz), reason=pending.reason)
         if pending
         else None,
+        referred_from=_ref(view.referred_from),
+        referred_to=[r for r in (_ref(link) for link in view.referred_to) if r is not None],
     )
 
 
-class CaseRef(BaseModel):
-    id: int
-    number: str
+def _ref(link: CaseLink | None) -> ReferralRef | None:
+    return ReferralRef(id=link.id, number=link.number, department=link.department) if link else None

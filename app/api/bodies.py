@@ -13,7 +13,7 @@ from handlers.errors import BadRequest, TooLarge, Unsupported
 
 MAX_DEPTH = 32
 # Endpoints whose body is a file upload, not JSON.
-MULTIPART = {"photos.upload"}
+MULTIPART = {"photos.upload", "admin_places.import_"}
 # What we read and drop of a refused body at most, so that a client still
 # sending (a phone sends the whole file before it reads) gets our 413
 # instead of a connection reset; beyond it, the connection is closed.

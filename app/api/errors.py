@@ -61,8 +61,11 @@ def status_of(exc: DomainError) -> int:
     return next((status for kind, status in STATUS.items() if isinstance(exc, kind)), 400)
 
 
-def error(code: str, message: str, status: int) -> Response:
-    response = jsonify({"error": {"code": code, "message": message}})
+def error(code: str, message: str, status: int, problems: list[str] | None = None) -> Response:
+    body: dict[str, object] = {"code": code, "message": message}
+    if problems is not None:
+        body["problems"] = problems
+    response = jsonify({"error": body})
     response.status_code = status
     if status == 503:
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
@@ -70,7 +73,7 @@ def error(code: str, message: str, status: int) -> Response:
 
 
 def domain_error(exc: DomainError) -> Response:
-    return error(exc.code, exc.message, status_of(exc))
+    return error(exc.code, exc.message, status_of(exc), exc.problems)
 
 
 def dependency_error(exc: BaseException) -> Response | None:

@@ -265,7 +265,8 @@ class CompanyOut(BaseModel):
     id: int
     name: str
     credit_code: str
-    violations: int
+    violations: int = Field(description="查实且未撤销的违规件数")
+    clauses_violated: int = Field(description="其中违反的“九不准”条数（第几档按此计算，除非县里配置按件数）")
     ladder_step: int
     ladder_step_name: str
     blacklisted: bool
@@ -281,6 +282,7 @@ def _company(view: CompanyView) -> CompanyOut:
         name=view.company.name,
         credit_code=view.company.credit_code,
         violations=view.violations,
+        clauses_violated=view.clauses,
         ladder_step=view.ladder_step,
         ladder_step_name=county.ladder_name(view.ladder_step),
         blacklisted=view.company.blacklisted_at is not None,

@@ -23,6 +23,7 @@ from handlers.cases.handling import (
 )
 from handlers.cases.queries import case_for
 from handlers.cases.queue import department_queue
+from handlers.cases.referral import Refer, refer_case
 
 bp = blueprint("staff", "/api/v1/staff", "部门办理")
 # A handling step: not staff or not the primary (403), no such case (404), wrong state (409).
@@ -106,3 +107,14 @@ def extension(path: CaseId, body: ExtensionRequest) -> Response:
         id=ext.id, status=ext.status, until=iso(ext.until, ctx().county.tz), reason=ext.reason
     )
     return answer(out, 201)
+
+
+@bp.post("/cases/<case_id>/refer", responses={201: CaseOut} | HANDLING)
+def refer(path: CaseId, body: Refer) -> Response:
+    """移交：为另一部门（公安、消防、综合执法、市场监管等）生成关联工单
+
+    By the primary department or a supervisor; answers this case, which lists
+    the new one in ``referred_to``."""
+    refer_case(ctx(), path.case_id, staff().id, body)
+    c = ctx()
+    return answer(case_out(case_for(c, path.case_id, staff()), c.county), 201)

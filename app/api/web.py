@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from app.api.security import authenticated_user
 from app.models import User
-from app.models.people import STAFF_ROLES, SUPERVISORS
+from app.models.people import ADMIN, STAFF_ROLES, SUPERVISORS
 from handlers.commands import ParamId, ParamInt, Query
 from handlers.context import Context
 from handlers.errors import Forbidden
@@ -83,15 +83,16 @@ class Blueprint(APIBlueprint):
     may answer: 422 and 503 always, 401 where a token is required, 400, 413
     and 415 where a body is read. Each operation adds its own (403, 404, ...)."""
 
-    def __init__(self, name: str, prefix: str, tag: str, public: bool) -> None:
+    def __init__(self, name: str, prefix: str, tag: str, public: bool, also: tuple[int, ...] = ()) -> None:
         super().__init__(name, __name__, url_prefix=prefix, abp_tags=[Tag(name=tag)])
         self.public = public
+        self.also = also
 
     def _documented(self, method: str, rule: str, options: dict[str, Any]) -> Callable[[F], F]:
         def decorator(func: F) -> F:
             security = options.pop("security", None if not self.public else [])
             security = BEARER if security is None else security
-            statuses = [422, 503]
+            statuses = [422, 503, *self.also]
             if BEARER[0] in security:
                 statuses.append(401)
             if {"body", "form"} & set(inspect.signature(func).parameters):
@@ -118,8 +119,17 @@ class Blueprint(APIBlueprint):
         return self._documented("delete", rule, options)
 
 
-def blueprint(name: str, prefix: str, tag: str, public: bool = False) -> Blueprint:
-    return Blueprint(name, prefix, tag, public)
+def admin() -> User:
+    """An administrator (管理员): county data, staff, the responsibility list."""
+    return caller(ADMIN)
+
+
+def blueprint(
+    name: str, prefix: str, tag: str, public: bool = False, also: tuple[int, ...] = ()
+) -> Blueprint:
+    """``also``: error statuses every operation of the blueprint may answer
+    (an administrators' blueprint: 403 for anyone else, 404, 409)."""
+    return Blueprint(name, prefix, tag, public, also)
 
 
 class Paging(Query):

@@ -11,6 +11,7 @@ from app.models.cases import (
     Photo,
 )
 from app.models.console import ConsoleLogin, ConsoleLoginFailure, ConsoleSession
+from app.models.county import Change, RoutingVersion
 from app.models.open311 import Open311Filing, Open311Key
 from app.models.outbox import CallbackReceipt, JobLock, Notification, PushStamp, WeChatTokenCache
 from app.models.people import StaffInvite, Subscription, User
@@ -31,6 +32,7 @@ __all__ = [
     "Case",
     "CaseEvent",
     "CaseNumberCounter",
+    "Change",
     "Community",
     "CommunityCompany",
     "ConsoleLogin",
@@ -48,6 +50,7 @@ __all__ = [
     "Photo",
     "PropertyCompany",
     "PushStamp",
+    "RoutingVersion",
     "StaffInvite",
     "StarRating",
     "Subscription",

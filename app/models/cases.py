@@ -57,6 +57,8 @@ class Case(Base):
     rating_comment: Mapped[str] = mapped_column(Text, default="")
     reject_reason: Mapped[str] = mapped_column(Text, default="")
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), default=None)
+    # 移交: the case this one was referred from (its parties see that case's photos).
+    referred_from_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), default=None)
     violation: Mapped[str | None] = mapped_column(String(16), default=None)  # confirmed | denied
     idempotency_key: Mapped[str | None] = mapped_column(String(128), default=None)
     # SHA-256 of the filing's canonical body: a key reused with another body is refused.
@@ -84,6 +86,7 @@ class Case(Base):
         # Open cases carry due_at, closed ones NULL: the overdue list is a range scan.
         Index("ix_cases_due_at", "due_at"),
         Index("ix_cases_primary_due", "primary_department_id", "due_at"),
+        Index("ix_cases_referred_from", "referred_from_id"),
     )
 
 

@@ -36,6 +36,8 @@ class User(Base):
     wecom_userid: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime]
     last_login_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The last authenticated request, written at most every few minutes.
+    last_seen_at: Mapped[datetime | None] = mapped_column(default=None)
 
     department: Mapped[Department | None] = relationship(lazy="joined")
 

@@ -51,6 +51,8 @@ class Community(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(128))
     address: Mapped[str] = mapped_column(String(200), default="")
+    lat: Mapped[float | None] = mapped_column(default=None)
+    lng: Mapped[float | None] = mapped_column(default=None)
     township_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
     property_company_id: Mapped[int | None] = mapped_column(ForeignKey("property_companies.id"))
     star_rating: Mapped[int | None] = mapped_column(default=None)

@@ -18,6 +18,9 @@ from handlers.errors import Conflict, Forbidden, Invalid, NotFound
 from routing import CountyConfig
 from routing.lifecycle import PARTY, PRIMARY, REPORTER, SUPERVISOR, Step, StepRefused, check
 
+# How far back a chain of referrals is followed (a case referred on and on).
+MAX_REFERRALS = 10
+
 
 def department_role(s: Session, case: Case, user: User) -> str | None:
     """The caller's department's role on the case (主办, 协办, 属地), if any."""
@@ -69,6 +72,22 @@ def photo_visible_to(photo: Photo, user: User) -> bool:
     """A photo WeChat found risky is hidden from everyone but its uploader and
     the supervisors; any other photo follows its case."""
     return photo.media_check != MEDIA_RISKY or photo.owner_id == user.id or user.role in SUPERVISORS
+
+
+def can_see_photos_of(s: Session, case: Case, user: User) -> bool:
+    """A case's parties, and the parties of any case referred (移交) from it,
+    however many referrals down: they may see what it came with."""
+    if can_view(s, case, user):
+        return True
+    frontier = [case.id]
+    for _ in range(MAX_REFERRALS):
+        children = list(s.scalars(select(Case).where(Case.referred_from_id.in_(frontier))))
+        if any(can_view(s, child, user) for child in children):
+            return True
+        frontier = [child.id for child in children]
+        if not frontier:
+            break
+    return False
 
 
 def _refused(exc: StepRefused, user: User, county: CountyConfig, role: str | None) -> Exception:

@@ -32,9 +32,10 @@ def close_expired(ctx: Context) -> int:
                     .with_for_update(skip_locked=True, of=Case)
                 )
             )
-            due = [c for c in candidates if rating_deadline(c, county) <= now]
+            # Each case's rating window is its own version's.
+            due = [c for c in candidates if rating_deadline(c, ctx.county_of(c.config_version)) <= now]
             for case in due:
-                advance(case, check("close", case.status, [SYSTEM]), county, now)
+                advance(case, check("close", case.status, [SYSTEM]), ctx.county_of(case.config_version), now)
                 record(s, case, "closed", now, note="评价期已过，工单自动关闭")
             uow.commit()
             closed += len(due)

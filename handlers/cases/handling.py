@@ -27,6 +27,7 @@ from handlers.context import Context
 from handlers.errors import Conflict, Forbidden, Invalid
 from handlers.notifications.notify import case_payload, enqueue, supervisors, tell_reporter
 from handlers.property.violations import confirm_violation
+from routing import CountyConfig
 from routing.lifecycle import RESOLVED, RETURNED
 from routing.periods import FIRST_YEAR, LAST_YEAR, parse_day
 
@@ -78,10 +79,11 @@ def accept_case(ctx: Context, case_id: int, user_id: int) -> None:
         s = uow.session
         user = _staff(s, user_id)
         case, step = take(s, case_id, user, "accept", ctx.county)
+        county = ctx.county_of(case.config_version)
         late = bool(case.accept_due_at and now > case.accept_due_at)
-        advance(case, step, ctx.county, now)
+        advance(case, step, county, now)
         record(s, case, "accepted", now, by=user, late=late)
-        tell_reporter(s, now, case, ctx.county, "accepted")
+        tell_reporter(s, now, case, county, "accepted")
         uow.commit()
     ctx.wake_outbox()
 
@@ -95,14 +97,14 @@ def add_progress(ctx: Context, case_id: int, user_id: int, cmd: Progress) -> Non
         case, step = take(s, case_id, user, "progress", ctx.county)
         case.needs_review = case.needs_review or flagged
         own_unused_photos(s, user.id, cmd.photo_ids)
-        advance(case, step, ctx.county, now)
+        advance(case, step, ctx.county_of(case.config_version), now)
         record(s, case, "progress", now, by=user, note=cmd.note, photo_ids=cmd.photo_ids)
         uow.commit()
 
 
-def _violation_clause(ctx: Context, category_code: str, violation: str | None) -> int | None:
+def _violation_clause(county: CountyConfig, category_code: str, violation: str | None) -> int | None:
     """The 九不准 clause a resolution confirms or denies; a clause category needs an answer."""
-    category = ctx.county.categories.get(category_code)
+    category = county.categories.get(category_code)
     clause = category.clause if category is not None else None
     if clause is not None and violation not in ("confirmed", "denied"):
         raise Invalid("该类问题涉及“九不准”，请认定是否查实（confirmed 或 denied）", "violation_required")
@@ -121,10 +123,11 @@ def resolve_case(ctx: Context, case_id: int, user_id: int, cmd: Resolve) -> None
         user = _staff(s, user_id)
         case, step = take(s, case_id, user, "resolve", ctx.county)
         case.needs_review = case.needs_review or flagged
-        clause = _violation_clause(ctx, case.category, cmd.violation)
+        county = ctx.county_of(case.config_version)
+        clause = _violation_clause(county, case.category, cmd.violation)
         own_unused_photos(s, user.id, cmd.photo_ids)
         late = bool(case.resolve_due_at and now > case.resolve_due_at)
-        advance(case, step, ctx.county, now)
+        advance(case, step, county, now)
         case.violation = cmd.violation
         record(
             s,
@@ -139,7 +142,7 @@ def resolve_case(ctx: Context, case_id: int, user_id: int, cmd: Resolve) -> None
         )
         if clause is not None and cmd.violation == "confirmed":
             confirm_violation(s, ctx, case, clause, user, cmd.note, now)
-        tell_reporter(s, now, case, ctx.county, RESOLVED, cmd.note)
+        tell_reporter(s, now, case, county, RESOLVED, cmd.note)
         uow.commit()
     ctx.wake_outbox()
 
@@ -153,12 +156,13 @@ def return_case(ctx: Context, case_id: int, user_id: int, cmd: Return) -> None:
         user = _staff(s, user_id)
         case, step = take(s, case_id, user, "return", ctx.county)
         case.needs_review = case.needs_review or flagged
-        advance(case, step, ctx.county, now)
+        county = ctx.county_of(case.config_version)
+        advance(case, step, county, now)
         record(s, case, "returned", now, by=user, note=reason)
         # The leading group office re-dispatches it.
-        payload = case_payload(case, ctx.county) | {"step": "退回待派", "note": reason}
+        payload = case_payload(case, county) | {"step": "退回待派", "note": reason}
         enqueue(s, now, "escalation", case, supervisors(s), payload)
-        tell_reporter(s, now, case, ctx.county, RETURNED, reason)
+        tell_reporter(s, now, case, county, RETURNED, reason)
         uow.commit()
     ctx.wake_outbox()
 
@@ -199,7 +203,10 @@ def request_extension(ctx: Context, case_id: int, user_id: int, cmd: ExtensionRe
         case.updated_at = now
         case.needs_review = case.needs_review or flagged
         record(s, case, "extension_requested", now, by=user, note=reason, until=until.isoformat())
-        payload = case_payload(case, ctx.county) | {"step": "延期审批", "note": reason}
+        payload = case_payload(case, ctx.county_of(case.config_version)) | {
+            "step": "延期审批",
+            "note": reason,
+        }
         enqueue(s, now, "escalation", case, supervisors(s), payload)
         uow.commit()
         uow.session.expunge(extension)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Case, Photo, User
 from app.models.cases import MEDIA_QUEUED, MEDIA_RISKY
-from handlers.cases.access import can_view, photo_visible_to
+from handlers.cases.access import can_see_photos_of, photo_visible_to
 from handlers.context import Context
 from handlers.errors import BadRequest, DomainError, Invalid, NotFound, TooLarge, Unavailable, Unsupported
 from handlers.ports import PhotoRejected, StorageUnavailable
@@ -81,15 +81,15 @@ def _may_open(s: Session, photo: Photo, user: User | None, restricted_link: bool
     if photo.owner_id == user.id:
         return True
     case = s.get(Case, photo.case_id) if photo.case_id is not None else None
-    return case is not None and can_view(s, case, user)
+    return case is not None and can_see_photos_of(s, case, user)
 
 
 def open_photo(
     ctx: Context, photo_id: str, user: User | None, thumb: bool, restricted_link: bool = False
 ) -> bytes:
-    """The stored bytes. ``user`` is the caller, who must be the uploader or a
-    party to the photo's case (else 404); None when a signed link already
-    proved the right to see it."""
+    """The stored bytes. ``user`` is the caller, who must be the uploader, a
+    party to the photo's case or to a case referred from it (else 404); None
+    when a signed link already proved the right to see it."""
     with ctx.uow() as uow:
         photo = uow.session.get(Photo, photo_id)
         if photo is None or not _may_open(uow.session, photo, user, restricted_link):

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import Case, CaseEvent, Extension, Photo, User
-from handlers.cases.access import actors_of, can_view, department_role, photo_visible_to
+from handlers.cases.access import MAX_REFERRALS, actors_of, can_view, department_role, photo_visible_to
 from handlers.context import Context
 from handlers.errors import NotFound
 from routing import CountyConfig
 from routing.lifecycle import actions
+
+
+@dataclass(frozen=True)
+class CaseLink:
+    """Another case this one is linked to by a referral (移交)."""
+
+    id: int
+    number: str
+    department: str = ""
 
 
 @dataclass(frozen=True)
@@ -24,6 +33,7 @@ class TimelineEntry:
     note: str
     step: str | None
     photos: list[Photo]
+    related: CaseLink | None = None  # the other case of a ``referred`` event
 
 
 @dataclass(frozen=True)
@@ -36,6 +46,8 @@ class CaseView:
     actions: list[str]
     my_role: str | None
     pending_extension: Extension | None
+    referred_from: CaseLink | None = None
+    referred_to: list[CaseLink] = field(default_factory=list)
 
 
 def _by(event: CaseEvent, case: Case, viewer: User, county: CountyConfig) -> str:
@@ -61,11 +73,47 @@ def _timeline(
         if photo_visible_to(photo, viewer):
             by_event.setdefault(photo.event_id or 0, []).append(photo)
     entries = [
-        TimelineEntry(e.at, e.kind, _by(e, case, viewer, county), e.note, e.step, by_event.get(e.id, []))
+        TimelineEntry(
+            e.at, e.kind, _by(e, case, viewer, county), e.note, e.step, by_event.get(e.id, []), _related(e)
+        )
         for e in case.events
     ]
     first = case.events[0].id if case.events else None
     return entries, by_event.get(first, []) if first is not None else []
+
+
+def _related(event: CaseEvent) -> CaseLink | None:
+    data = event.data or {}
+    if event.kind != "referred" or not isinstance(data.get("case_id"), int):
+        return None
+    return CaseLink(data["case_id"], str(data.get("case_number") or ""), str(data.get("department") or ""))
+
+
+def _link(case: Case) -> CaseLink:
+    return CaseLink(case.id, case.number, case.primary_department.name if case.primary_department else "")
+
+
+def _referrals(s: Session, case: Case) -> tuple[CaseLink | None, list[CaseLink], list[Photo]]:
+    """Where the case came from, where it was referred to, and the photos the
+    resident filed with the first case of the chain."""
+    origin = s.get(Case, case.referred_from_id) if case.referred_from_id else None
+    root = origin
+    for _ in range(MAX_REFERRALS):
+        if root is None or root.referred_from_id is None:
+            break
+        root = s.get(Case, root.referred_from_id)
+    photos: list[Photo] = []
+    first = (
+        s.scalar(select(CaseEvent.id).where(CaseEvent.case_id == root.id).order_by(CaseEvent.id).limit(1))
+        if root is not None
+        else None
+    )
+    if first is not None:
+        photos = list(
+            s.scalars(select(Photo).where(Photo.event_id == first).order_by(Photo.created_at, Photo.id))
+        )
+    children = s.scalars(select(Case).where(Case.referred_from_id == case.id).order_by(Case.id))
+    return (_link(origin) if origin else None), [_link(c) for c in children], photos
 
 
 def _applies(step: str, extension_pending: bool) -> bool:
@@ -92,7 +140,17 @@ def case_for(ctx: Context, case_id: int, viewer: User) -> CaseView:
             select(Extension).where(Extension.case_id == case.id, Extension.status == "pending")
         )
         may = [a for a in actions(case.status, actors_of(s, case, user)) if _applies(a, pending is not None)]
-        view = CaseView(case, timeline, photos, may, department_role(s, case, user), pending)
+        origin, referred_to, filed_with = _referrals(s, case)
+        view = CaseView(
+            case,
+            timeline,
+            photos or filed_with,
+            may,
+            department_role(s, case, user),
+            pending,
+            origin,
+            referred_to,
+        )
         s.expunge_all()
     return view
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.models import Community, CommunityCompany, Disclosure, LadderRecord, PropertyCompany, StarRating
+from handlers.admin.audit import Actor, admin, record_change
 from handlers.context import Context
 from handlers.errors import Conflict, Invalid, NotFound
 from handlers.places.communities import DISCLOSURE_ITEMS
@@ -47,7 +48,7 @@ def _community(s: Session, ref: str) -> Community:
     return community
 
 
-def _company(s: Session, ref: str) -> PropertyCompany:
+def find_company(s: Session, ref: str) -> PropertyCompany:
     company = (
         s.get(PropertyCompany, int(ref))
         if ref.isdigit()
@@ -62,24 +63,53 @@ def _company(s: Session, ref: str) -> PropertyCompany:
     return company
 
 
-def assign_company(ctx: Context, company_ref: str, community_ref: str) -> None:
+def blacklisted(company: PropertyCompany) -> str | None:
+    """Why the company may not take a community, or None."""
+    if company.blacklisted_at is None:
+        return None
+    return f"{company.name}已被纳入物业行业黑名单，依法限制承接物业服务项目，不能分配小区"
+
+
+def serve(s: Session, community: Community, company: PropertyCompany, now: datetime, by: Actor) -> None:
+    """The company now serves the community; the previous one's term ends
+    (the history stays in ``community_companies``); the change is recorded.
+    A blacklisted company is refused (seed 003: 依法限制承接物业服务项目)."""
+    reason = blacklisted(company)
+    if reason:
+        raise Conflict(reason, "company_blacklisted")
+    if community.property_company_id == company.id:
+        raise Conflict("该企业已在服务此小区", "already_assigned")
+    before = s.get(PropertyCompany, community.property_company_id) if community.property_company_id else None
+    for term in s.scalars(
+        select(CommunityCompany).where(
+            CommunityCompany.community_id == community.id, CommunityCompany.ended_at.is_(None)
+        )
+    ):
+        term.ended_at = now
+    s.add(CommunityCompany(community_id=community.id, company_id=company.id, started_at=now))
+    community.property_company_id = company.id
+    community.below_standard = False
+    record_change(
+        s,
+        now,
+        by,
+        "assignment",
+        community.id,
+        "assign",
+        {"community": community.name, "company": before.name if before else None},
+        {"community": community.name, "company": company.name},
+    )
+
+
+def assign_company(ctx: Context, company_ref: str, community_ref: str, user_id: int | None = None) -> None:
     """The company now serves the community; the previous one's term ends."""
     now = ctx.now()
     with ctx.uow() as uow:
         s = uow.session
-        company = _company(s, company_ref)
+        by = admin(s, user_id)
+        company = find_company(s, company_ref)
         community = _community(s, community_ref)
-        if community.property_company_id == company.id:
-            raise Conflict("该企业已在服务此小区", "already_assigned")
-        for term in s.scalars(
-            select(CommunityCompany).where(
-                CommunityCompany.community_id == community.id, CommunityCompany.ended_at.is_(None)
-            )
-        ):
-            term.ended_at = now
-        s.add(CommunityCompany(community_id=community.id, company_id=company.id, started_at=now))
-        community.property_company_id = company.id
-        community.below_standard = False
+        serve(s, community, company, now, by)
         uow.commit()
 
 
@@ -183,14 +213,17 @@ class LadderEntry:
 @dataclass
 class CompanyView:
     company: PropertyCompany
-    violations: int
+    violations: int  # confirmed, live
+    clauses: int  # distinct prohibitions among them (what seed 003 counts)
     ladder_step: int
     communities: list[ServedCommunity] = field(default_factory=list)
     steps: list[LadderEntry] = field(default_factory=list)
 
 
-def _view(s: Session, ctx: Context, company: PropertyCompany, violations: int, now: datetime) -> CompanyView:
-    view = CompanyView(company, violations, current_ladder_step(s, company.id, now, ctx.county))
+def _view(
+    s: Session, ctx: Context, company: PropertyCompany, counts: tuple[int, int], now: datetime
+) -> CompanyView:
+    view = CompanyView(company, *counts, current_ladder_step(s, company.id, now, ctx.county))
     for c in s.scalars(
         select(Community).where(Community.property_company_id == company.id).order_by(Community.id)
     ):
@@ -217,7 +250,7 @@ def company_overview(ctx: Context, now: datetime | None = None) -> list[CompanyV
         s = uow.session
         counts = company_violation_counts(s, now, ctx.county)
         views = [
-            _view(s, ctx, company, counts.get(company.id, 0), now)
+            _view(s, ctx, company, counts.get(company.id, (0, 0)), now)
             for company in s.scalars(select(PropertyCompany).order_by(PropertyCompany.id))
         ]
         s.expunge_all()

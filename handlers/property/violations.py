@@ -1,20 +1,23 @@
 """Nine-prohibitions (九不准) violations and the credit ladder they drive.
 
 A handling department confirms (查实) or denies a violation when it resolves
-a case whose category evidences a clause. A confirmed one counts against the
-company serving the community at that moment, once per case. Within the
-rolling window, the count of live violations places the company on the
-ladder of seed 003: 1 约谈整改, 2 降星, 3 清退 (below standard), 4 黑名单.
-Each step reached is a ``LadderRecord`` with the violations behind it; a step
-is never applied twice while it stands, and withdrawing a confirmation
-withdraws the steps that no longer hold and undoes what they did.
+a case whose category evidences a clause. A confirmed one is recorded against
+the company serving the community at that moment, once per case. Seed 003
+counts the prohibitions (条) a company violated, cumulatively: two cases
+under one clause are one 条 (``count_by: clause``, no window, the default);
+a county may count confirmed cases instead, and only within a window. The
+count places the company on the ladder: 1 约谈整改, 2 降星, 3 清退 (below
+standard), 4 黑名单. Each step reached is a ``LadderRecord`` with the
+violations behind it; a step is never applied twice while it stands, and
+withdrawing a confirmation recounts, withdrawing the steps that no longer
+hold and undoing what they did.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from app.models import Case, Community, LadderRecord, PropertyCompany, StarRating, User, Violation
@@ -27,27 +30,38 @@ from routing import CountyConfig
 from routing.model import ViolationStep
 
 
-def _window_start(now: datetime, county: CountyConfig) -> datetime:
-    return now - timedelta(days=county.violation_ladder.window_days)
+def _live(now: datetime, county: CountyConfig) -> list[ColumnElement[bool]]:
+    """Confirmed, not withdrawn, and within the window if the county sets one."""
+    where = [Violation.withdrawn_at.is_(None), Violation.confirmed_at <= now]
+    window = county.violation_ladder.window_days
+    if window is not None:
+        where.append(Violation.confirmed_at > now - timedelta(days=window))
+    return where
 
 
 def live_violations(s: Session, company_id: int, now: datetime, county: CountyConfig) -> list[Violation]:
     return list(
         s.scalars(
             select(Violation)
-            .where(
-                Violation.company_id == company_id,
-                Violation.withdrawn_at.is_(None),
-                Violation.confirmed_at > _window_start(now, county),
-                Violation.confirmed_at <= now,
-            )
+            .where(Violation.company_id == company_id, *_live(now, county))
             .order_by(Violation.confirmed_at, Violation.id)
         )
     )
 
 
+def counted(violations: list[Violation], county: CountyConfig) -> list[Violation]:
+    """What the ladder counts, in the order confirmed: the first violation of
+    each distinct clause (``count_by: clause``), or every one (``case``)."""
+    if county.violation_ladder.count_by == "case":
+        return violations
+    first: dict[int, Violation] = {}
+    for v in violations:
+        first.setdefault(v.clause, v)
+    return list(first.values())
+
+
 def confirmed_count(s: Session, company_id: int, now: datetime, county: CountyConfig) -> int:
-    return len(live_violations(s, company_id, now, county))
+    return len(counted(live_violations(s, company_id, now, county), county))
 
 
 def current_ladder_step(s: Session, company_id: int, now: datetime, county: CountyConfig) -> int:
@@ -79,11 +93,21 @@ def _lower_star(s: Session, community: Community, company_id: int, now: datetime
     )
 
 
+def _reached(step: ViolationStep, county: CountyConfig) -> str:
+    unit = "件" if county.violation_ladder.count_by == "case" else "条"
+    return f"“九不准”累计违反 {step.count} {unit}：{step.name}"
+
+
 def _apply_effects(
-    s: Session, step: ViolationStep, company: PropertyCompany, community: Community, now: datetime
+    s: Session,
+    step: ViolationStep,
+    company: PropertyCompany,
+    community: Community,
+    now: datetime,
+    county: CountyConfig,
 ) -> None:
     """Lower the star, rate below standard, blacklist: what the step says."""
-    reason = f"“九不准”累计违反 {step.count} 条：{step.name}"
+    reason = _reached(step, county)
     if step.lower_star:
         _lower_star(s, community, company.id, now, reason)
     if step.below_standard:
@@ -105,14 +129,13 @@ def _apply_effects(
 
 def _reach(
     s: Session,
-    ctx: Context,
+    county: CountyConfig,
     step: ViolationStep,
     company: PropertyCompany,
     behind: list[Violation],
     case: Case | None,
     now: datetime,
 ) -> LadderRecord:
-    county = ctx.county
     row = LadderRecord(
         company_id=company.id,
         step=step.count,
@@ -124,9 +147,9 @@ def _reach(
     s.flush()
     community = s.get(Community, behind[-1].community_id)
     assert community is not None
-    _apply_effects(s, step, company, community, now)
+    _apply_effects(s, step, company, community, now, county)
     numbers = list(s.scalars(select(Case.number).where(Case.id.in_([v.case_id for v in behind]))))
-    note = f"{company.name}“九不准”累计违反 {step.count} 条：{step.name}。措施：{row.measures}"
+    note = f"{company.name}{_reached(step, county)}。措施：{row.measures}"
     if case is not None:
         record(s, case, "ladder_step", now, note=note, ladder_step=step.count)
     payload = (
@@ -142,10 +165,10 @@ def _reach(
 
 
 def apply_ladder(
-    s: Session, ctx: Context, company_id: int, case: Case | None, now: datetime
+    s: Session, county: CountyConfig, company_id: int, case: Case | None, now: datetime
 ) -> list[LadderRecord]:
-    """Record every step the live count reaches that is not standing yet, and do what it says."""
-    violations = live_violations(s, company_id, now, ctx.county)
+    """Record every step the count reaches that is not standing yet, and do what it says."""
+    violations = counted(live_violations(s, company_id, now, county), county)
     standing = set(
         s.scalars(
             select(LadderRecord.step).where(
@@ -156,8 +179,8 @@ def apply_ladder(
     company = s.get(PropertyCompany, company_id)
     assert company is not None
     return [
-        _reach(s, ctx, step, company, violations[: step.count], case, now)
-        for step in ctx.county.violation_ladder.steps
+        _reach(s, county, step, company, violations[: step.count], case, now)
+        for step in county.violation_ladder.steps
         if len(violations) >= step.count and step.count not in standing
     ]
 
@@ -191,7 +214,8 @@ def confirm_violation(
         )
     )
     s.flush()
-    text = ctx.county.clauses[clause].text if clause in ctx.county.clauses else ""
+    county = ctx.county_of(case.config_version)
+    text = county.clauses[clause].text if clause in county.clauses else ""
     record(
         s,
         case,
@@ -201,7 +225,7 @@ def confirm_violation(
         note=f"查实违反“九不准”第{clause}条：{text}",
         clause=clause,
     )
-    apply_ladder(s, ctx, community.property_company_id, case, now)
+    apply_ladder(s, county, community.property_company_id, case, now)
 
 
 def withdraw_violation(ctx: Context, case_id: int, reason: str) -> list[int]:
@@ -209,7 +233,6 @@ def withdraw_violation(ctx: Context, case_id: int, reason: str) -> list[int]:
     if not reason.strip():
         raise Invalid("请说明撤销认定的原因", "invalid_reason")
     now = ctx.now()
-    county = ctx.county
     with ctx.uow() as uow:
         s = uow.session
         violation = s.scalar(
@@ -219,6 +242,7 @@ def withdraw_violation(ctx: Context, case_id: int, reason: str) -> list[int]:
             raise NotFound("该工单没有有效的违规认定", "violation_not_found")
         case = s.get(Case, case_id)
         assert case is not None
+        county = ctx.county_of(case.config_version)
         violation.withdrawn_at = now
         violation.withdraw_reason = reason
         case.violation = "withdrawn"
@@ -288,14 +312,11 @@ def _undo(s: Session, county: CountyConfig, row: LadderRecord, now: datetime, re
             company.blacklisted_at = None
 
 
-def company_violation_counts(s: Session, now: datetime, county: CountyConfig) -> dict[int, int]:
+def company_violation_counts(s: Session, now: datetime, county: CountyConfig) -> dict[int, tuple[int, int]]:
+    """Per company: (confirmed violations, distinct clauses violated), live."""
     rows = s.execute(
-        select(Violation.company_id, func.count(Violation.id))
-        .where(
-            Violation.withdrawn_at.is_(None),
-            Violation.confirmed_at > _window_start(now, county),
-            Violation.confirmed_at <= now,
-        )
+        select(Violation.company_id, func.count(Violation.id), func.count(Violation.clause.distinct()))
+        .where(*_live(now, county))
         .group_by(Violation.company_id)
     ).all()
-    return {company_id: count for company_id, count in rows}
+    return {company_id: (cases, clauses) for company_id, cases, clauses in rows}

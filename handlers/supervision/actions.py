@@ -84,10 +84,11 @@ def reject_case(ctx: Context, case_id: int, user_id: int, reason: str) -> None:
         user = _supervisor(s, user_id)
         case, step = take(s, case_id, user, "reject", ctx.county)
         case.needs_review = case.needs_review or flagged
+        county = ctx.county_of(case.config_version)
         case.reject_reason = reason
-        advance(case, step, ctx.county, now)
+        advance(case, step, county, now)
         record(s, case, "rejected", now, by=user, note=reason)
-        tell_reporter(s, now, case, ctx.county, REJECTED, reason)
+        tell_reporter(s, now, case, county, REJECTED, reason)
         uow.commit()
     ctx.wake_outbox()
 
@@ -106,7 +107,8 @@ def merge_case(ctx: Context, case_id: int, user_id: int, into_id: int) -> None:
         if target.status in (MERGED, REJECTED) or target.merged_into_id is not None:
             raise Conflict("目标工单已合并或不予受理，不能合并到它", "invalid_merge_target")
         case.merged_into_id = target.id
-        advance(case, step, ctx.county, now)
+        county = ctx.county_of(case.config_version)
+        advance(case, step, county, now)
         record(
             s,
             case,
@@ -117,7 +119,7 @@ def merge_case(ctx: Context, case_id: int, user_id: int, into_id: int) -> None:
             into=target.number,
         )
         record(s, target, "merged", now, by=user, note=f"合并了重复工单 {case.number}", merged=case.number)
-        tell_reporter(s, now, case, ctx.county, MERGED, f"已并入工单 {target.number}")
+        tell_reporter(s, now, case, county, MERGED, f"已并入工单 {target.number}")
         # Cases merged into this one follow the survivor too, with their reporters.
         s.execute(update(Case).where(Case.merged_into_id == case.id).values(merged_into_id=target.id))
         uow.commit()
@@ -167,7 +169,8 @@ def decide_extension(
         )
         extension.status = "approved" if approve else "denied"
         extension.decided_by_id, extension.decided_at, extension.decision_note = user.id, now, reason
-        advance(case, step, ctx.county, now, until=extension.until)
+        county = ctx.county_of(case.config_version)
+        advance(case, step, county, now, until=extension.until)
         case.needs_review = case.needs_review or flagged
         if approve:
             record(
@@ -176,7 +179,7 @@ def decide_extension(
         else:
             record(s, case, "extension_denied", now, by=user, note=reason)
         requester = s.get(User, extension.requested_by_id)
-        payload = case_payload(case, ctx.county) | {
+        payload = case_payload(case, county) | {
             "step": "延期已批准" if approve else "延期未批准",
             "note": reason,
         }

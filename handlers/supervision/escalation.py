@@ -146,9 +146,8 @@ def _fire(
 
 
 def sweep(ctx: Context, batch: int = BATCH) -> int:
-    """Fire every step due by now; answers how many were fired by this call."""
-    county = ctx.county
-    rank = order(county.escalation)
+    """Fire every step due by now; answers how many were fired by this call.
+    Each case climbs the ladder of the list version it was routed under."""
     now = ctx.now()
     fired = 0
     # Each case is handled once per sweep: after it, its next step lies ahead.
@@ -178,7 +177,8 @@ def sweep(ctx: Context, batch: int = BATCH) -> int:
                 ).where(Escalation.case_id.in_([c.id for c in cases]))
             ):
                 done[case_id].add((kind, at, step))
-            planned = {case.id: plan(case, county) for case in cases}
+            county = {case.id: ctx.county_of(case.config_version) for case in cases}
+            planned = {case.id: plan(case, county[case.id]) for case in cases}
             due = [
                 (case, step)
                 for case in cases
@@ -189,13 +189,14 @@ def sweep(ctx: Context, batch: int = BATCH) -> int:
             inserted = _insert_all(s, due, now)
             for case, step in due:
                 if (case.id, step.deadline_kind, step.deadline_at, step.step) in inserted:
-                    _fire(s, case, step, now, county, people)
+                    _fire(s, case, step, now, county[case.id], people)
                     fired += 1
                 done[case.id].add((step.deadline_kind, step.deadline_at, step.step))
+                rank = order(county[case.id].escalation)
                 if case.escalation_step is None or rank[step.step] > rank.get(case.escalation_step, -1):
                     case.escalation_step = step.step
             for case in cases:
-                schedule(case, county, done[case.id], planned[case.id])
+                schedule(case, county[case.id], done[case.id], planned[case.id])
             uow.commit()
         ctx.wake_outbox()
         if len(cases) < batch:

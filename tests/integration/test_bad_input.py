@@ -586,3 +586,138 @@ def test_a_filing_key_reused_with_another_body_is_refused_and_nothing_is_written
         assert answer.status_code == 422 and answer.get_json()["error"]["code"] == "idempotency_key_reused"
         _refused_in_chinese(answer, str(change))
     assert _snapshot(services) == before
+
+
+def _sheet(rows: list[list[Any]]) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    for row in [["小区名称", "乡镇(街道)", "地址", "物业公司", "纬度", "经度"], *rows]:
+        sheet.append(row)  # type: ignore[union-attr]
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+_BROKEN_LIST = "version: '2026.9'\ncounty: 永宁县\nroutes:\n  - {id: dirt-1, leads: [城管局]}\n"
+# (name, method, path, body or sheet rows, status); HERE is 幸福里小区's id.
+COUNTY_DATA: list[tuple[str, str, str, Any, int]] = [
+    (
+        "list version that is not YAML",
+        "POST",
+        "/api/v1/admin/routing/versions",
+        {"document": "a: [", "note": "x"},
+        422,
+    ),
+    (
+        "broken list version",
+        "POST",
+        "/api/v1/admin/routing/versions",
+        {"document": _BROKEN_LIST, "note": "x"},
+        422,
+    ),
+    ("import with a bad row", "IMPORT", "", [["新小区", "杨和镇", "", "", 38.3, 106.2], ["", "杨和镇"]], 422),
+    ("import naming a township that does not exist", "IMPORT", "", [["新小区", "不存在镇"]], 422),
+    (
+        "import with a name twice in a township",
+        "IMPORT",
+        "",
+        [["新小区", "杨和镇"], ["新小区", "杨和镇"]],
+        422,
+    ),
+    (
+        "import assigning a blacklisted company",
+        "IMPORT",
+        "",
+        [["新小区", "杨和镇", "", "安泰物业服务有限公司"]],
+        422,
+    ),
+    (
+        "community name twice in a township",
+        "POST",
+        "/api/v1/admin/communities",
+        {"name": "幸福里小区", "township": "杨和镇"},
+        409,
+    ),
+    (
+        "community in a township that does not exist",
+        "POST",
+        "/api/v1/admin/communities",
+        {"name": "新小区", "township": "不存在镇"},
+        422,
+    ),
+    (
+        "community with half a location",
+        "POST",
+        "/api/v1/admin/communities",
+        {"name": "新小区", "township": "杨和镇", "lat": 38.3},
+        422,
+    ),
+    ("community renamed onto another", "PATCH", "/api/v1/admin/communities/HERE", {"name": "丽景花园"}, 409),
+    ("community edit with nothing", "PATCH", "/api/v1/admin/communities/HERE", {}, 422),
+    (
+        "assignment of a blacklisted company",
+        "PUT",
+        "/api/v1/admin/communities/HERE/company",
+        {"company": "安泰物业服务有限公司"},
+        409,
+    ),
+    (
+        "assignment of an unknown company",
+        "PUT",
+        "/api/v1/admin/communities/HERE/company",
+        {"company": "无名物业"},
+        404,
+    ),
+    (
+        "invite to an unknown role",
+        "POST",
+        "/api/v1/admin/staff/invites",
+        {"department": "公安局", "role": "mayor"},
+        422,
+    ),
+    ("referral to an unknown department", "REFER", "", {"department": "城管局", "reason": "移交处理"}, 422),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "method", "path", "body", "status"), COUNTY_DATA, ids=[c[0] for c in COUNTY_DATA]
+)
+def test_bad_county_data_is_refused_in_chinese_and_nothing_is_written(
+    client: Any, services: Any, name: str, method: str, path: str, body: Any, status: int
+) -> None:
+    import io
+
+    from app.models import PropertyCompany
+    from tests.helpers import file_case, make_staff
+
+    admin = make_staff(client, services, "住建局", "admin", "bad-admin")
+    with services.db.uow() as uow:
+        company = uow.session.scalar(
+            select(PropertyCompany).where(PropertyCompany.name == "安泰物业服务有限公司")
+        )
+        assert company is not None
+        company.blacklisted_at = services.clock.now()
+        uow.commit()
+    case = file_case(client, login(client, "bad-refer-res")) if method == "REFER" else None
+    path = path.replace("HERE", str(community_id(client, "幸福里小区")))
+    before = _snapshot(services)
+    if method == "IMPORT":
+        answer = client.post(
+            "/api/v1/admin/communities/import",
+            data={"file": (io.BytesIO(_sheet(body)), "小区.xlsx")},
+            headers=admin,
+            content_type="multipart/form-data",
+        )
+    elif method == "REFER":
+        assert case is not None
+        answer = client.post(f"/api/v1/staff/cases/{case['id']}/refer", json=body, headers=admin)
+    else:
+        answer = client.open(path, method=method, json=body, headers=admin)
+    assert answer.status_code == status, (name, answer.get_json())
+    error = answer.get_json()["error"]
+    assert error["code"] and CJK.search(error["message"]), error
+    assert _snapshot(services) == before

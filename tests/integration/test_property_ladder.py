@@ -241,3 +241,44 @@ def test_property_commands(app: Any, client: Any, services: Any) -> None:
     ]
     public = next(d for d in page["disclosures"] if d["item"] == "公共收益")
     assert public["content"].startswith("2025年") and public["updated_at"]
+
+
+def test_the_ladder_counts_prohibitions_not_cases_and_a_blacklisted_company_takes_no_community(
+    client: Any, services: Any, setting: dict[str, Any]
+) -> None:
+    """Seed 003: 累计违反上述N条. Two confirmed cases under clause 7 are one 条."""
+    resident, housing, police = setting["resident"], setting["housing"], setting["police"]
+    here = community_id(client, "幸福里小区")
+
+    def confirm(category: str, who: dict[str, str], text: str) -> dict[str, Any]:
+        case = file_case(client, resident, category=category, community_id=here, description=text)
+        assert _resolve(client, who, case, "confirmed").status_code == 200
+        return case
+
+    price = confirm("unauthorised_price_rise", housing, "物业擅自涨价")  # clause 7
+    contract = confirm("irregular_contract", housing, "物业合同违规签订")  # clause 7 again
+    assert _ladder(services) == [(1, True)]
+    confirm("utilities_cut_for_fees", housing, "物业停水催缴")  # clause 9
+    assert _ladder(services) == [(1, True), (2, True)]
+    confirm("owner_data_leaked", police, "物业泄露业主信息")  # clause 5
+    blocked = confirm("facility_obstructed", housing, "物业阻拦充电桩进场施工")  # clause 4
+    assert _ladder(services) == [(1, True), (2, True), (3, True), (4, True)]
+    companies = client.get("/api/v1/supervision/property-companies", headers=setting["supervisor"]).get_json()
+    mine = next(c for c in companies["items"] if c["name"] == COMPANY)
+    assert (mine["violations"], mine["clauses_violated"], mine["blacklisted"]) == (5, 4, True)
+
+    refused = client.application.test_cli_runner().invoke(
+        args=["property", "assign", "--company", COMPANY, "--community", "望湖雅居"]
+    )
+    assert refused.exit_code == 1 and "黑名单" in refused.output
+
+    # Withdrawing one of the two clause-7 cases recounts: still four prohibitions.
+    assert withdraw_violation(services.context(), contract["id"], "复核：合同已补正") == []
+    # Withdrawing clause 4 recounts to three: the blacklist goes, and the company may serve again.
+    assert withdraw_violation(services.context(), blocked["id"], "复核不属实") == [4]
+    assert withdraw_violation(services.context(), price["id"], "复核不属实") == [3]
+    assert [s for s, live in _ladder(services) if live] == [1, 2]
+    again = client.application.test_cli_runner().invoke(
+        args=["property", "assign", "--company", COMPANY, "--community", "望湖雅居"]
+    )
+    assert again.exit_code == 0, again.output

@@ -24,8 +24,12 @@ def test_labels_come_from_the_county_file(settings: Any, tmp_path: Path) -> None
     raw["violation_ladder"]["steps"][1]["name"] = "降低星级"
     path = tmp_path / "county.yaml"
     path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
-    client = create_app(settings.but(cases_config=str(path))).test_client()
-    words = client.get("/api/v1/labels").get_json()
+    app = create_app(settings.but(cases_config=str(path)))
+    try:
+        # The file is the first version of this empty database.
+        words = app.test_client().get("/api/v1/labels").get_json()
+    finally:
+        app.extensions["services"].close()
     assert words["statuses"]["rejected"] == "不予受理（已告知）"
     assert words["statuses"]["dispatched"] == "待签收"  # not renamed: the default
     assert words["steps"] == {
@@ -87,17 +91,17 @@ def test_a_case_says_what_its_viewer_may_do(client: Any, services: Any) -> None:
         for name, h in {"resident": resident, "primary": handler, "co": housing, "office": office}.items()
     }
     assert seen["resident"]["actions"] == [] and seen["resident"]["my_role"] is None
-    assert seen["primary"]["actions"] == ["accept", "progress", "return", "extension"]
+    assert seen["primary"]["actions"] == ["accept", "progress", "return", "extension", "refer"]
     assert seen["primary"]["my_role"] == "主办"
     assert seen["co"]["actions"] == ["progress"] and seen["co"]["my_role"] == "协办"
     # The office's department co-handles this category, so it may add progress too.
-    assert seen["office"]["actions"] == ["progress", "reject", "merge"]
+    assert seen["office"]["actions"] == ["progress", "refer", "reject", "merge"]
     client.post(
         f"/api/v1/staff/cases/{case['id']}/extension",
         json={"reason": "需要现场核实", "until": (datetime.now(UTC) + timedelta(days=60)).date().isoformat()},
         headers=handler,
     )
     again = client.get(f"/api/v1/cases/{case['id']}", headers=office).get_json()
-    assert again["actions"] == ["progress", "approve_extension", "deny_extension", "reject", "merge"]
+    assert again["actions"] == ["progress", "refer", "approve_extension", "deny_extension", "reject", "merge"]
     assert again["pending_extension"]["reason"] == "需要现场核实"
     assert "extension" not in client.get(f"/api/v1/cases/{case['id']}", headers=handler).get_json()["actions"]

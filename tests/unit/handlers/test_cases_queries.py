@@ -71,10 +71,10 @@ def test_each_viewer_is_offered_the_steps_they_may_take(world: World) -> None:
     }
     assert {k: v.actions for k, v in offered.items()} == {
         "reporter": [],
-        "primary": ["accept", "progress", "return", "extension"],
+        "primary": ["accept", "progress", "return", "extension", "refer"],
         "co": ["progress"],
         # An extension is decided only while one is pending.
-        "supervisor": ["reject", "merge"],
+        "supervisor": ["refer", "reject", "merge"],
     }
     assert {k: v.my_role for k, v in offered.items()} == {
         "reporter": None,

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Case, CaseEvent, Community, Extension
-from handlers.cases import handling, resident
+from handlers.cases import handling, referral, resident
 from handlers.cases.submit import NewCase, submit_case
 from handlers.errors import Conflict
 from handlers.supervision import actions
@@ -79,6 +79,9 @@ PERFORM: dict[str, Step] = {
     ),
     "extension": lambda w, c, u: handling.request_extension(
         w.ctx, c, u["primary"], handling.ExtensionRequest(reason="需要现场核实", until="2026-12-31")
+    ),
+    "refer": lambda w, c, u: referral.refer_case(
+        w.ctx, c, u["primary"], referral.Refer(department="公安局", reason="涉嫌违法，移交公安机关")
     ),
     "approve_extension": lambda w, c, u: actions.decide_extension(
         w.ctx, _extension_id(w, c), u["supervisor"], True

@@ -157,7 +157,10 @@ def test_the_count_is_taken_within_the_countys_window(world: World, housing: int
     world.clock.advance(days=29)
     assert _step(world) == 1
     with world.db.uow() as uow:
-        assert company_violation_counts(uow.session, world.clock.now(), world.ctx.county) == {company_id: 1}
+        # (confirmed violations, distinct clauses violated)
+        assert company_violation_counts(uow.session, world.clock.now(), world.ctx.county) == {
+            company_id: (1, 1)
+        }
     world.clock.advance(days=1, seconds=1)
     assert _step(world) == 0
     with world.db.uow() as uow:

@@ -1,0 +1,2 @@
+"""What a county's administrator changes without a developer: communities,
+staff, the responsibility list's versions; each change recorded."""
