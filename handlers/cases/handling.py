@@ -17,7 +17,7 @@ from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.models import Extension, User
+from app.models import Extension, User, Violation
 from handlers.cases.access import own_unused_photos, take
 from handlers.cases.clocks import advance
 from handlers.cases.content import screen_as
@@ -125,6 +125,12 @@ def resolve_case(ctx: Context, case_id: int, user_id: int, cmd: Resolve) -> None
         case.needs_review = case.needs_review or flagged
         county = ctx.county_of(case.config_version)
         clause = _violation_clause(county, case.category, cmd.violation)
+        if cmd.violation == "denied" and s.scalar(
+            select(Violation.id).where(Violation.case_id == case.id, Violation.withdrawn_at.is_(None))
+        ):
+            raise Invalid(
+                "该工单已认定查实违规；如认定有误，请由督办人员复核撤销", "violation_already_confirmed"
+            )
         own_unused_photos(s, user.id, cmd.photo_ids)
         late = bool(case.resolve_due_at and now > case.resolve_due_at)
         advance(case, step, county, now)

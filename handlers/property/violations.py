@@ -169,13 +169,14 @@ def apply_ladder(
 ) -> list[LadderRecord]:
     """Record every step the count reaches that is not standing yet, and do what it says."""
     violations = counted(live_violations(s, company_id, now, county), county)
-    standing = set(
-        s.scalars(
-            select(LadderRecord.step).where(
-                LadderRecord.company_id == company_id, LadderRecord.withdrawn_at.is_(None)
-            )
-        )
-    )
+    # A step stands while it is not withdrawn and, where the county counts
+    # within a window, while it was reached inside it: once every violation
+    # behind it has left the window, a new one starts the ladder again.
+    standing_where = [LadderRecord.company_id == company_id, LadderRecord.withdrawn_at.is_(None)]
+    if county.violation_ladder.window_days is not None:
+        window_start = now - timedelta(days=county.violation_ladder.window_days)
+        standing_where.append(LadderRecord.reached_at > window_start)
+    standing = set(s.scalars(select(LadderRecord.step).where(*standing_where)))
     company = s.get(PropertyCompany, company_id)
     assert company is not None
     return [
@@ -201,7 +202,13 @@ def confirm_violation(
             clause=clause,
         )
         return
-    if s.scalar(select(Violation.id).where(Violation.case_id == case.id, Violation.withdrawn_at.is_(None))):
+    earlier = s.scalar(select(Violation).where(Violation.case_id == case.id))
+    if earlier is not None:
+        if earlier.withdrawn_at is not None:
+            # A review withdrew this case's finding; a later resolution of the
+            # same case does not overturn the review (it is counted once, or not).
+            note = "再次认定查实，但该工单的认定已经复核撤销，不再计入"
+            record(s, case, "violation_confirmed", now, by=user, note=note, clause=clause)
         return
     s.add(
         Violation(
@@ -273,6 +280,23 @@ def withdraw_violation(ctx: Context, case_id: int, reason: str) -> list[int]:
     return withdrawn
 
 
+def _lowered(s: Session, row: LadderRecord, community: Community, county: CountyConfig) -> bool:
+    """Whether the step did lower this community's star (it does not below one star)."""
+    step = next(x for x in county.violation_ladder.steps if x.count == row.step)
+    return (
+        s.scalar(
+            select(StarRating.id).where(
+                StarRating.community_id == community.id,
+                StarRating.source == "ladder",
+                StarRating.below_standard.is_(False),
+                StarRating.rated_at == row.reached_at,
+                StarRating.reason == _reached(step, county),
+            )
+        )
+        is not None
+    )
+
+
 def _undo(s: Session, county: CountyConfig, row: LadderRecord, now: datetime, reason: str) -> None:
     step = next((x for x in county.violation_ladder.steps if x.count == row.step), None)
     if step is None:
@@ -281,7 +305,12 @@ def _undo(s: Session, county: CountyConfig, row: LadderRecord, now: datetime, re
     trigger = max(violations, key=lambda v: (v.confirmed_at, v.id)) if violations else None
     community = s.get(Community, trigger.community_id) if trigger else None
     note = f"撤销认定，恢复：{reason}"
-    if step.lower_star and community is not None and community.star_rating is not None:
+    if (
+        step.lower_star
+        and community is not None
+        and community.star_rating is not None
+        and _lowered(s, row, community, county)
+    ):
         community.star_rating = min(5, community.star_rating + 1)
         s.add(
             StarRating(

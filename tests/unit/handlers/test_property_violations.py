@@ -227,3 +227,51 @@ def test_a_one_star_community_keeps_its_one_star(world: World, housing: int) -> 
     assert _steps(world) == [(1, False), (2, False)]
     assert world.community().star_rating == 1
     assert world.rows(StarRating, StarRating.source == "ladder") == []
+
+
+def test_withdrawing_a_step_that_could_not_lower_a_one_star_community_leaves_it_at_one(
+    world: World, housing: int
+) -> None:
+    rate_community(world.ctx, HOME, 1, False, "年度评定")
+    _confirm(world, housing, CLAUSE_CATEGORIES[0])
+    second = _confirm(world, housing, CLAUSE_CATEGORIES[1])
+    assert withdraw_violation(world.ctx, second, "复核不属实") == [2]
+    assert world.community().star_rating == 1  # it was never lowered, so nothing is given back
+
+
+def test_a_reopened_case_resolved_as_confirmed_again_after_a_review_withdrew_it_counts_nothing(
+    world: World, housing: int
+) -> None:
+    case_id = _confirm(world, housing)
+    withdraw_violation(world.ctx, case_id, "复核不属实")
+    reporter = world.case(case_id).reporter_id
+    reopen_case(world.ctx, case_id, reporter, Reopen(reason="问题依旧存在"))
+    world.resolve(case_id, housing, violation="confirmed")  # no longer an IntegrityError
+    assert world.count(Violation) == 1 and world.count(Violation, Violation.withdrawn_at.is_(None)) == 0
+    assert _step(world) == 0
+    assert any("复核撤销" in e.note for e in world.events(case_id) if e.kind == "violation_confirmed")
+
+
+def test_a_confirmed_finding_is_not_turned_into_a_denial_by_a_later_resolution(
+    world: World, housing: int
+) -> None:
+    case_id = _confirm(world, housing)
+    reporter = world.case(case_id).reporter_id
+    reopen_case(world.ctx, case_id, reporter, Reopen(reason="问题依旧存在"))
+    with pytest.raises(Invalid) as refused:
+        world.resolve(case_id, housing, violation="denied")
+    assert refused.value.code == "violation_already_confirmed"
+    assert world.case(case_id).status == "reopened" and world.case(case_id).violation == "confirmed"
+
+
+def test_with_a_window_a_step_lapses_with_its_violations_and_is_reached_again(
+    world: World, housing: int
+) -> None:
+    ladder = read_yaml(COUNTY_FILE)["violation_ladder"] | {"count_by": "case", "window_days": 30}
+    world.ctx.county = county_with(violation_ladder=ladder)
+    _confirm(world, housing, CLAUSE_CATEGORIES[0])
+    world.clock.advance(days=31)
+    assert _step(world) == 0
+    _confirm(world, housing, CLAUSE_CATEGORIES[1])  # a new summons: the first step stands again
+    assert _steps(world) == [(1, False), (1, False)]
+    assert _step(world) == 1
