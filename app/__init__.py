@@ -24,6 +24,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from app.api.answers import ErrorOut
     from app.cli import register_cli
     from app.console import register_console
+    from app.metrics import init_metrics
     from app.services import Services
 
     # Production refuses weak secrets here, naming the variable (SystemExit).
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["settings"] = settings
     app.extensions["services"] = services = Services(settings)
     _check_county_file(services)
+    init_metrics(app)  # first: its timer starts before any other hook may answer
     register_api(app)
     register_console(app)
     register_cli(app)
