@@ -105,6 +105,8 @@ class Delivery:
     use_subscribe: bool
     long_term: bool
     lease_until: datetime
+    # The request (or job) that wrote the row: its send is logged under it.
+    request_id: str | None = None
 
 
 @dataclass
@@ -162,6 +164,7 @@ def _prepare(ctx: Context, row_id: int, holder: str) -> Delivery | None:
             use_subscribe=sub is not None and sub.status == "accept" and (long_term or sub.quota > 0),
             long_term=long_term,
             lease_until=lease_until,
+            request_id=row.request_id,
         )
         uow.commit()
     return delivery
@@ -234,11 +237,29 @@ def failure_reason(d: Delivery, outcome: Outcome) -> str:
 
 
 def _count(ctx: Context, d: Delivery, outcome: Outcome) -> None:
-    """Tell the metrics what a recorded send came to (after its commit)."""
+    """Tell the metrics and the log what a recorded send came to (after its
+    commit), under the id of the request that wrote the row."""
+    fields = {"request_id": d.request_id, "notification_id": d.row_id, "purpose": d.purpose}
     if outcome.channel is not None:
         ctx.metrics.notification_sent(outcome.channel)
-    else:
-        ctx.metrics.notification_failed(failure_reason(d, outcome))
+        log.info(
+            "notification %s sent by %s (request %s)",
+            d.row_id,
+            outcome.channel,
+            d.request_id,
+            extra=fields | {"channel": outcome.channel},
+        )
+        return
+    reason = failure_reason(d, outcome)
+    ctx.metrics.notification_failed(reason)
+    log.log(
+        logging.INFO if reason == "retry" else logging.WARNING,
+        "notification %s not sent: %s (request %s)",
+        d.row_id,
+        reason,
+        d.request_id,
+        extra=fields | {"reason": reason},
+    )
 
 
 def _record(ctx: Context, d: Delivery, outcome: Outcome, holder: str) -> bool:
