@@ -4,6 +4,7 @@ change to county data, on the admin API's handlers."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import request
@@ -14,7 +15,7 @@ from app.api.errors import status_of
 from app.api.web import Paging, ctx
 from app.console.forms import DONE, args, done
 from app.console.paging import Pager
-from app.console.web import bp, needs, page, viewer
+from app.console.web import bp, local, needs, page, viewer
 from app.models.people import ADMIN
 from handlers.admin.audit import ENTITIES, ChangeFilter, list_changes
 from handlers.admin.routing import (
@@ -69,6 +70,56 @@ FIELDS = {
     "value": "值",
     "text": "内容",
 }
+# What a change record keeps, as a person calls it (handlers/admin's snapshots).
+CHANGE_FIELDS = {
+    "name": "名称",
+    "township": "乡镇(街道)",
+    "address": "地址",
+    "lat": "纬度",
+    "lng": "经度",
+    "company": "物业服务企业",
+    "community": "小区",
+    "role": "角色",
+    "department": "部门",
+    "wecom_id": "企业微信",
+    "expires_at": "有效期至",
+    "effective_from": "生效时间",
+    "note": "说明",
+}
+
+
+def _shown(key: str, value: Any) -> str:
+    if value is None or value == "":
+        return "无"
+    if key == "role":
+        return str(ctx().county.labels.roles.get(value, value))
+    if key in ("expires_at", "effective_from") and isinstance(value, str):
+        try:
+            return local(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    return str(value)
+
+
+def change_text(values: dict[str, Any] | None) -> str:
+    """A change record's before or after as one line a person reads."""
+    if not values:
+        return "—"
+    return "；".join(f"{CHANGE_FIELDS.get(k, k)}：{_shown(k, v)}" for k, v in values.items())
+
+
+def _item_names(*versions: str) -> dict[str, str]:
+    """A route's title and a category's name by their keys, as the versions
+    compared call them (the first that knows a key wins)."""
+    names: dict[str, str] = {}
+    for version in versions:
+        county = ctx().county_of(version)
+        for route in county.routes.values():
+            names.setdefault(f"routes:{route.id}", route.title)
+        for cat in county.categories.values():
+            names.setdefault(f"categories:{cat.code}", cat.name)
+            names.setdefault(f"clocks:{cat.code}", cat.name)
+    return names
 
 
 def _all_versions() -> list[Any]:
@@ -84,6 +135,7 @@ def routing_versions() -> tuple[str, int]:
     return page(
         "routing.html",
         rows=rows,
+        now=ctx().now(),
         pager=Pager(q.page, q.per_page, total),
         notice=DONE.get(request.args.get("ok", "")),
     )
@@ -111,6 +163,7 @@ def routing_version(version: str) -> tuple[str, int]:
         versions=[v.version for v in _all_versions() if v.version != name],
         sections=SECTIONS,
         fields=FIELDS,
+        names=_item_names(name, other) if other else {},
         notice=DONE.get(request.args.get("ok", "")),
     )
 
@@ -159,4 +212,5 @@ def changes() -> tuple[str, int]:
         pager=Pager(f.page, f.per_page, total),
         entities=ENTITIES,
         actions=ACTIONS,
+        change_text=change_text,
     )

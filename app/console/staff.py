@@ -15,7 +15,7 @@ from app.api.errors import status_of
 from app.api.web import ctx
 from app.console.forms import DONE, args, attempt, done, form, numbers
 from app.console.paging import Pager
-from app.console.routing_versions import ACTIONS
+from app.console.routing_versions import ACTIONS, change_text
 from app.console.web import bp, needs, page, viewer
 from app.models.people import ADMIN, STAFF_ROLES
 from handlers.admin.audit import ChangeFilter, list_changes
@@ -59,6 +59,7 @@ def _staff_page(error: str = "", status: int = 200, **extra: Any) -> tuple[str, 
         invites=recent_invites(ctx(), viewer().id, 10),
         history=history,
         actions=ACTIONS,
+        change_text=change_text,
         now=ctx().now(),
         error=error,
         notice=DONE.get(request.args.get("ok", "")),

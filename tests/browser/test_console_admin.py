@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 import requests
+from sqlalchemy import select
 
+from app.models import PropertyCompany
 from app.settings import ROOT
 from tests.browser.test_console import _logged_in
 from tests.helpers import file_case, login, make_staff, user_id
@@ -32,11 +34,11 @@ def admin_id(client: Any, services: Any, served: str) -> int:
 
 
 def test_an_admin_imports_communities_invites_staff_and_publishes_a_version(
-    app: Any, client: Any, browser: Any, live: str, admin_id: int, shot: Any
+    app: Any, client: Any, services: Any, browser: Any, live: str, admin_id: int, shot: Any
 ) -> None:
     page = _logged_in(app, browser, admin_id)
     _import_the_sample(page, live, shot)
-    _edit_a_community(page, live, shot)
+    _edit_a_community(page, live, services, shot)
     _invite_a_staff_member(page, live, client, shot)
     _publish_and_read_the_diff(page, live, shot)
 
@@ -60,13 +62,21 @@ def _import_the_sample(page: Any, live: str, shot: Any) -> None:
     assert townships and set(townships) == {"闽宁镇"}
 
 
-def _edit_a_community(page: Any, live: str, shot: Any) -> None:
+def _edit_a_community(page: Any, live: str, services: Any, shot: Any) -> None:
     page.goto(f"{live}/console/communities?q=幸福里")
     page.get_by_role("link", name="幸福里小区").click()
     page.wait_for_url("**/console/communities/*")
-    page.fill("#assign-company input[name=company]", "不存在的物业公司")
+    with services.db.uow() as uow:
+        company = uow.session.scalar(
+            select(PropertyCompany).where(PropertyCompany.name == "安泰物业服务有限公司")
+        )
+        assert company is not None
+        company.blacklisted_at = services.clock.now()
+        uow.commit()
+    page.fill("#assign-company input[name=company]", "安泰物业服务有限公司")
     page.get_by_role("button", name="指定").click()
-    assert "不存在的物业公司" in page.inner_text(".error") or "找不到" in page.inner_text(".error")
+    assert "黑名单" in page.inner_text(".error")
+    shot(page, "community-refused")
     page.fill("#edit-community input[name=address]", "幸福路 1 号")
     page.get_by_role("button", name="保存").click()
     page.wait_for_url("**ok=community_edited")
