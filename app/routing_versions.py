@@ -36,6 +36,7 @@ class CountyVersions:
         now: Callable[[], datetime],
         first_document: str,
         check_seconds: float = 5.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ):
         # Lookups read only, so a handler inside its own transaction may ask
         # for a version (SQLite: no second write lock in the same thread).
@@ -43,6 +44,7 @@ class CountyVersions:
         self._now = now
         self._first_document = first_document  # the CASES_CONFIG path
         self.check_seconds = check_seconds
+        self._monotonic = monotonic  # the interval's clock (a test steps it)
         self._parsed: dict[str, CountyConfig] = {}
         self._current: str | None = None
         self._checked = float("-inf")
@@ -50,7 +52,7 @@ class CountyVersions:
 
     def in_effect(self) -> CountyConfig:
         with self._lock:
-            if self._current is None or time.monotonic() - self._checked >= self.check_seconds:
+            if self._current is None or self._monotonic() - self._checked >= self.check_seconds:
                 self._look()
             assert self._current is not None
             return self._parsed[self._current]
@@ -77,13 +79,13 @@ class CountyVersions:
                 raise
             # The database is away: keep routing by the version we know.
             log.warning("cannot look up the routing version in effect; keeping %s", self._current)
-            self._checked = time.monotonic()
+            self._checked = self._monotonic()
             return
         if self.named(name) is None:
             raise LookupError(f"routing version {name} vanished")
         if name != self._current:
             log.info("routing version in effect: %s", name)
-        self._current, self._checked = name, time.monotonic()
+        self._current, self._checked = name, self._monotonic()
 
     def _current_name(self) -> str:
         with self._read() as uow:

@@ -3,6 +3,8 @@ export as .xlsx)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, jsonify, request
 from flask_openapi3 import FileStorage
 from pydantic import BaseModel, ConfigDict, Field
@@ -171,19 +173,28 @@ def _import_answer(result: ImportResult) -> Response:
     return response
 
 
+def uploaded_sheet() -> list[tuple[int, list[Any]]]:
+    """The rows of the one .xlsx uploaded as ``file`` (the console's import form too)."""
+    try:
+        return read_rows(_upload(), MAX_ROWS + 2)
+    except NotASpreadsheet as exc:
+        raise Invalid("文件不是有效的 Excel 表格（.xlsx），请用模板另存为 .xlsx 后重试", "not_xlsx") from exc
+
+
 @bp.post("/communities/import", responses={200: ImportOut, 422: ImportRefusedOut})
 def import_(form: CommunitySheet) -> Response:
     """从 .xlsx 导入小区（multipart 字段 file）：逐行检查，全部成功才写入"""
     user = admin()
-    try:
-        sheet = read_rows(_upload(), MAX_ROWS + 2)
-    except NotASpreadsheet as exc:
-        raise Invalid("文件不是有效的 Excel 表格（.xlsx），请用模板另存为 .xlsx 后重试", "not_xlsx") from exc
-    return _import_answer(import_communities(ctx(), user.id, sheet))
+    return _import_answer(import_communities(ctx(), user.id, uploaded_sheet()))
+
+
+def communities_workbook(user_id: int) -> Response:
+    """Every community in the import's columns (the console's export too)."""
+    rows = export_rows(ctx(), user_id)
+    return xlsx_response(workbook([("小区", COLUMNS, rows)]), "小区.xlsx")
 
 
 @bp.get("/communities.xlsx", responses={200: XLSX})
 def export() -> Response:
     """按导入格式导出全部小区"""
-    rows = export_rows(ctx(), admin().id)
-    return xlsx_response(workbook([("小区", COLUMNS, rows)]), "小区.xlsx")
+    return communities_workbook(admin().id)

@@ -7,7 +7,15 @@ from flask import Flask, request
 
 
 def register_console(app: Flask) -> None:
-    from app.console import cases, login, reports, supervision  # noqa: F401  (their views)
+    from app.console import (  # noqa: F401  (their views)
+        cases,
+        communities,
+        login,
+        reports,
+        routing_versions,
+        staff,
+        supervision,
+    )
     from app.console.web import bp
 
     app.register_blueprint(bp)

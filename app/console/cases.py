@@ -14,6 +14,7 @@ from app.console.forms import DONE, args, attempt, done, form
 from app.console.paging import Pager
 from app.console.web import bp, page, viewer
 from handlers.cases.queries import CaseView, case_for
+from handlers.cases.referral import Refer, refer_case
 from handlers.cases.search import CaseSearch, case_by_number, search_cases
 from handlers.places.communities import all_units
 from handlers.supervision.actions import (
@@ -31,7 +32,7 @@ from routing.lifecycle import OPEN, STATUSES, STEPS
 
 # The steps the console takes itself; the others are the mini-program's
 # (accepting, resolving with evidence photos...), named but not offered here.
-HERE = ("dispatch", "reject", "merge", "approve_extension", "deny_extension")
+HERE = ("dispatch", "reject", "merge", "approve_extension", "deny_extension", "refer")
 
 
 def _units() -> dict[str, Any]:
@@ -83,6 +84,7 @@ def _case_page(case_id: int, error: str = "", status: int = 200) -> tuple[str, i
         now=ctx().now(),
         error=error,
         notice=DONE.get(request.args.get("ok", "")),
+        **(_units() if "refer" in view.actions else {}),
     )
 
 
@@ -150,3 +152,11 @@ def case_deny(case_id: str) -> Response | Any:
 
 def _extension_id() -> int:
     return form(ExtensionPath, "extension_id").extension_id
+
+
+@bp.post("/cases/<case_id>/refer")
+def refer(case_id: str) -> Response | Any:
+    def run(cid: int) -> None:
+        refer_case(ctx(), cid, viewer().id, form(Refer, "department", "reason"))
+
+    return _step(case_id, "refer", run)

@@ -25,6 +25,7 @@ DONE = {
     "approve": "已批准延期，办结期限已更新",
     "deny": "已驳回延期申请",
     "retry": "已重新放入发送队列",
+    "refer": "已移交，接收部门的新工单已派发",
 }
 
 
@@ -36,6 +37,20 @@ def args(shape: type[S], **extra: Any) -> S:
 def form(shape: type[S], *fields: str, **extra: Any) -> S:
     """The named form fields (text as typed), read by ``shape``."""
     return build(shape, {f: request.form.get(f, "") for f in fields} | extra)
+
+
+def numbers(data: dict[str, Any], *fields: str) -> dict[str, Any]:
+    """Form text that reads as a number becomes one (the shapes take JSON's
+    types strictly); anything else is left for the shape to refuse by name."""
+    out = dict(data)
+    for f in fields:
+        text = out.get(f)
+        if isinstance(text, str):
+            try:
+                out[f] = int(text) if text.strip().lstrip("-").isdigit() else float(text)
+            except ValueError:
+                pass
+    return out
 
 
 def done(path: str, ok: str, **query: str) -> Response:

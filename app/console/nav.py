@@ -1,5 +1,4 @@
-"""The console's navigation: which pages each role sees, in order. A page
-that is not built yet (``ready=False``) shows to its roles, greyed out."""
+"""The console's navigation: which pages each role sees, in order."""
 
 from __future__ import annotations
 
@@ -17,7 +16,6 @@ class Entry:
     path: str
     roles: tuple[str, ...]
     group: str = "督办"
-    ready: bool = True
 
 
 NAV = (
@@ -30,9 +28,10 @@ NAV = (
     Entry("rankings", "评比排名", "/console/rankings", SUPERVISORS, "评比"),
     Entry("bulletins", "通报", "/console/bulletins/{month}", SUPERVISORS, "评比"),
     Entry("property", "物业企业", "/console/property", SUPERVISORS, "评比"),
-    Entry("communities", "小区管理", "/console/communities", (ADMIN,), "管理", ready=False),
-    Entry("staff", "工作人员", "/console/staff", (ADMIN,), "管理", ready=False),
-    Entry("routing", "责任清单", "/console/routing", (ADMIN,), "管理", ready=False),
+    Entry("communities", "小区管理", "/console/communities", (ADMIN,), "管理"),
+    Entry("staff", "工作人员", "/console/staff", (ADMIN,), "管理"),
+    Entry("routing", "责任清单", "/console/routing", (ADMIN,), "管理"),
+    Entry("changes", "变更记录", "/console/changes", (ADMIN,), "管理"),
 )
 
 
@@ -40,9 +39,7 @@ def entries_for(role: str | None, tz: ZoneInfo, now: datetime) -> list[Entry]:
     """The entries ``role`` sees; ``{month}`` is this month, county time."""
     month = now.astimezone(tz).strftime("%Y-%m")
     return [
-        Entry(e.key, e.title, e.path.format(month=month), e.roles, e.group, e.ready)
-        for e in NAV
-        if role in e.roles
+        Entry(e.key, e.title, e.path.format(month=month), e.roles, e.group) for e in NAV if role in e.roles
     ]
 
 

@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import Field
 from sqlalchemy import ColumnElement, func, select
 
-from app.models import Department, Subscription, User
+from app.models import Department, StaffInvite, Subscription, User
 from app.models.people import STAFF_ROLES
 from handlers.accounts import invite_staff, revoke_staff, set_wecom_id
 from handlers.admin.audit import admin
@@ -124,3 +124,33 @@ def revoke(ctx: Context, user_id: int, staff_id: int) -> StaffMember:
 def set_wecom(ctx: Context, user_id: int, staff_id: int, cmd: WeComId) -> StaffMember:
     set_wecom_id(ctx, staff_id, cmd.wecom_id, admin_id=user_id)
     return staff_member(ctx, user_id, staff_id)
+
+
+@dataclass(frozen=True)
+class InviteState:
+    """A binding code as the admin sees it afterwards (never the code itself)."""
+
+    id: int
+    department: str
+    role: str
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None
+    used_by_id: int | None
+
+
+def recent_invites(ctx: Context, user_id: int, limit: int = 20) -> list[InviteState]:
+    """The latest binding codes, newest first: bound (by whom), waiting, or expired."""
+    with ctx.uow() as uow:
+        s = uow.session
+        admin(s, user_id)
+        rows = s.execute(
+            select(StaffInvite, Department.name)
+            .join(Department, Department.id == StaffInvite.department_id)
+            .order_by(StaffInvite.created_at.desc(), StaffInvite.id.desc())
+            .limit(limit)
+        )
+        return [
+            InviteState(i.id, name, i.role, i.created_at, i.expires_at, i.used_at, i.used_by_id)
+            for i, name in rows
+        ]
