@@ -24,10 +24,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     from app.api.answers import ErrorOut
     from app.cli import register_cli
     from app.console import register_console
+    from app.logs import configure_logging, init_request_ids
+    from app.metrics import init_metrics
     from app.services import Services
 
     # Production refuses weak secrets here, naming the variable (SystemExit).
-    settings = (settings or Settings.from_env()).safe()
+    settings = settings or Settings.from_env()
+    configure_logging(settings.log_format)  # first, so what follows is logged as configured
+    settings = settings.safe()
     app = OpenAPI(
         __name__,
         info=Info(title="小区问题随手拍 API", version="1", description=API_DESCRIPTION),
@@ -48,6 +52,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["settings"] = settings
     app.extensions["services"] = services = Services(settings)
     _check_county_file(services)
+    init_request_ids(app)  # first: even a request refused by a hook has an id
+    init_metrics(app)  # then the timer, before any other hook may answer
     register_api(app)
     register_console(app)
     register_cli(app)

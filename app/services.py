@@ -15,7 +15,7 @@ from app.db import Database
 from app.dependencies import DATABASE, REDIS, Outage
 from app.settings import Settings
 from handlers.context import Context
-from handlers.ports import MiniProgramAPI, PhotoStore, SeenStamps, WeComAPI
+from handlers.ports import Metrics, MiniProgramAPI, PhotoStore, SeenStamps, WeComAPI
 
 if TYPE_CHECKING:
     from app.photos import LocalPhotoStorage
@@ -95,6 +95,12 @@ class Services:
         return S3PhotoStorage(location)
 
     @cached_property
+    def metrics(self) -> Metrics:
+        from app.metrics import PrometheusMetrics
+
+        return PrometheusMetrics()
+
+    @cached_property
     def photo_links(self) -> PhotoLinks:
         from app.photos.links import PhotoLinks
 
@@ -166,6 +172,7 @@ class Services:
             wake_outbox=self._wake,
             outbox_lease_seconds=self.settings.outbox_lease_seconds,
             routing=self.routing,
+            metrics=self.metrics,
         )
 
     def close(self) -> None:

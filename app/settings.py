@@ -73,6 +73,12 @@ class Settings:
     aws_access_key_id: str = ""
     aws_secret_access_key: str = ""
     aws_session_token: str = ""
+    # /metrics answers only ``Authorization: Bearer <metrics_token>``; unset: 404.
+    metrics_token: str = ""
+    # Where every process of the host writes its figures (prometheus-client's
+    # multiprocess mode); unset: each process counts in memory (development).
+    prometheus_multiproc_dir: str = ""
+    log_format: str = "text"  # text | json
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -111,6 +117,9 @@ class Settings:
             aws_access_key_id=env.get("AWS_ACCESS_KEY_ID", ""),
             aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY", ""),
             aws_session_token=env.get("AWS_SESSION_TOKEN", ""),
+            metrics_token=env.get("METRICS_TOKEN", "").strip(),
+            prometheus_multiproc_dir=env.get("PROMETHEUS_MULTIPROC_DIR", "").strip(),
+            log_format=_choice(env, "LOG_FORMAT", ("", "text", "json")) or "text",
         )
 
     @property

@@ -88,11 +88,16 @@ class Jobs:
         database is away a gated run (a timer's tick) is skipped until its
         backoff has passed; a wake-up is never skipped (a commit just proved
         the database answers)."""
+        from app.logs import request_scope
+
         outages = self.services.outages
         if gate and not outages[DATABASE].should_try():
             return
+        name = getattr(job, "__name__", "job")
         try:
-            job()
+            # One id per run: its lines and the outbox rows it writes carry it.
+            with request_scope(f"job-{name}-{uuid.uuid4().hex[:12]}"):
+                job()
         except Exception as exc:  # noqa: BLE001 - a failed run is retried on the next tick
             away = dependency_away(exc)
             if away is None:

@@ -5,12 +5,13 @@ to any other version) and the ports it may use."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from app.db import UnitOfWork
 from handlers.ports import (
     Clock,
+    Metrics,
     MiniProgramAPI,
     OutboxWaker,
     PhotoLinker,
@@ -25,6 +26,25 @@ from routing import CountyConfig
 
 def _nobody() -> None:
     """No sender to wake (a command-line run; the worker's timer finds the rows)."""
+
+
+class NoMetrics:
+    """Counts nothing (command-line runs, tests that do not look)."""
+
+    def case_filed(self, category: str) -> None:
+        pass
+
+    def notification_sent(self, channel: str) -> None:
+        pass
+
+    def notification_failed(self, reason: str) -> None:
+        pass
+
+    def escalated(self, step: str) -> None:
+        pass
+
+    def sweep_took(self, seconds: float) -> None:
+        pass
 
 
 @dataclass
@@ -48,6 +68,8 @@ class Context:
     # Every published version of the responsibility list; ``county`` is the one
     # in effect when this context was made. None: ``county`` is the only one.
     routing: RoutingVersions | None = None
+    # What the operators count, told after each commit (app/metrics.py).
+    metrics: Metrics = field(default_factory=NoMetrics)
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -192,3 +192,21 @@ class OutboxWaker(Protocol):
     """Told after a commit that wrote outbox rows, so a sender wakes at once."""
 
     def __call__(self) -> None: ...
+
+
+class Metrics(Protocol):
+    """What the operators count (Prometheus in ``app/metrics.py``). Each call
+    comes after the commit that made it true: a rolled-back step is never
+    counted."""
+
+    def case_filed(self, category: str) -> None: ...
+
+    def notification_sent(self, channel: str) -> None: ...
+
+    def notification_failed(self, reason: str) -> None:
+        """``retry`` (tried again later), ``permanent``, ``no_channel`` or ``no_template``."""
+        ...
+
+    def escalated(self, step: str) -> None: ...
+
+    def sweep_took(self, seconds: float) -> None: ...

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from handlers.ports import (
     JSONDict,
+    Metrics,
     MiniProgramAPI,
     OutboxWaker,
     PhotoLinker,
@@ -150,6 +151,36 @@ class CountingWaker:
         self.calls += 1
 
 
+@dataclass
+class CountingMetrics:
+    """Every count told, by name and label, to compare with what committed."""
+
+    counts: dict[tuple[str, str], int] = field(default_factory=dict)
+    sweeps: list[float] = field(default_factory=list)
+
+    def _add(self, name: str, label: str) -> None:
+        self.counts[(name, label)] = self.counts.get((name, label), 0) + 1
+
+    def of(self, name: str) -> dict[str, int]:
+        """The counts of one metric by label."""
+        return {label: n for (metric, label), n in self.counts.items() if metric == name}
+
+    def case_filed(self, category: str) -> None:
+        self._add("cases_filed", category)
+
+    def notification_sent(self, channel: str) -> None:
+        self._add("notifications_sent", channel)
+
+    def notification_failed(self, reason: str) -> None:
+        self._add("notifications_failed", reason)
+
+    def escalated(self, step: str) -> None:
+        self._add("escalations", step)
+
+    def sweep_took(self, seconds: float) -> None:
+        self.sweeps.append(seconds)
+
+
 # Checked by mypy: each fake is what its port says.
 _mini: MiniProgramAPI = FakeMiniProgram()
 _wecom: WeComAPI = FakeWeCom()
@@ -158,3 +189,4 @@ _processor: PhotoProcessor = fake_processor
 _links: PhotoLinker = FakePhotoLinks()
 _stamps: SeenStamps = MemoryStamps()
 _waker: OutboxWaker = CountingWaker()
+_metrics: Metrics = CountingMetrics()

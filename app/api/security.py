@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import current_app, g, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from app.logs import note_user
 from app.models import User
 from handlers.accounts import note_seen
 from handlers.errors import Unauthorized
@@ -55,6 +56,7 @@ def authenticated_user() -> User:
         if user is None:
             raise Unauthorized("账号不存在，请重新登录", "bad_token")
         uow.session.expunge(user)
+    note_user(user.id)
     if "ctx" not in g:  # the request's one context (app/api/web.py: ctx)
         g.ctx = services.context()
     note_seen(g.ctx, user)

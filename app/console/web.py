@@ -24,6 +24,7 @@ from werkzeug.wrappers import Response
 from app.api.errors import status_of
 from app.api.web import ctx
 from app.console.nav import entries_for
+from app.logs import note_user
 from app.models import User
 from handlers.console.sessions import session_user
 from handlers.errors import BadRequest, DomainError, Forbidden, Unauthorized
@@ -105,6 +106,7 @@ def _session() -> Response | None:
         return None
     try:
         g.console_user = session_user(ctx(), request.cookies.get(SESSION_COOKIE, ""), idle())
+        note_user(g.console_user.id)
     except Unauthorized as exc:
         back = request.full_path.rstrip("?") if request.method == "GET" else None
         response = redirect(url_for("console.login", why=exc.code, next=back))

@@ -9,6 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
+from app.logs import current_request_id
 
 PENDING = "pending"
 SENT = "sent"
@@ -36,6 +37,9 @@ class Notification(Base):
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
     remote_id: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime]
+    # The request (or worker job) that wrote the row, so its send is logged
+    # under the same id; filled in from the one in progress.
+    request_id: Mapped[str | None] = mapped_column(String(64), default=lambda: current_request_id())
 
     __table_args__ = (
         Index("ix_notifications_due", "status", "next_attempt_at"),

@@ -152,6 +152,8 @@ def submit_case(
     filing = _Filing(reporter_id, cmd, category, idempotency_key, digest, needs_review, channel)
     case_id, created = _write(ctx, filing)
     if created:
+        # Counted once committed: a filing rolled back or answered from its key is not.
+        ctx.metrics.case_filed(category.code)
         ctx.wake_outbox()
     return load_case(ctx, case_id), created
 

@@ -105,6 +105,8 @@ class Delivery:
     use_subscribe: bool
     long_term: bool
     lease_until: datetime
+    # The request (or job) that wrote the row: its send is logged under it.
+    request_id: str | None = None
 
 
 @dataclass
@@ -135,6 +137,7 @@ def _prepare(ctx: Context, row_id: int, holder: str) -> Delivery | None:
             row.status, row.claimed_by, row.claimed_until = FAILED, "", None
             row.last_error = f"没有用途为 {row.purpose} 的消息模板"
             uow.commit()
+            ctx.metrics.notification_failed("no_template")
             return None
         user = s.get(User, row.user_id)
         template_id, data = template_data(row.purpose, row.payload, ctx.county)
@@ -161,6 +164,7 @@ def _prepare(ctx: Context, row_id: int, holder: str) -> Delivery | None:
             use_subscribe=sub is not None and sub.status == "accept" and (long_term or sub.quota > 0),
             long_term=long_term,
             lease_until=lease_until,
+            request_id=row.request_id,
         )
         uow.commit()
     return delivery
@@ -223,13 +227,49 @@ def _row_values(d: Delivery, outcome: Outcome, now: datetime) -> dict[str, Any]:
     return values
 
 
-def _record(ctx: Context, d: Delivery, outcome: Outcome, holder: str) -> None:
+def failure_reason(d: Delivery, outcome: Outcome) -> str:
+    """The ``reason`` a send that did not go is counted under."""
+    if outcome.error is None:
+        return "no_channel"
+    if outcome.error.kind == "permanent":
+        return "permanent"
+    return "gave_up" if d.attempts + 1 >= MAX_ATTEMPTS else "retry"
+
+
+def _count(ctx: Context, d: Delivery, outcome: Outcome) -> None:
+    """Tell the metrics and the log what a recorded send came to (after its
+    commit), under the id of the request that wrote the row."""
+    fields = {"request_id": d.request_id, "notification_id": d.row_id, "purpose": d.purpose}
+    if outcome.channel is not None:
+        ctx.metrics.notification_sent(outcome.channel)
+        log.info(
+            "notification %s sent by %s (request %s)",
+            d.row_id,
+            outcome.channel,
+            d.request_id,
+            extra=fields | {"channel": outcome.channel},
+        )
+        return
+    reason = failure_reason(d, outcome)
+    ctx.metrics.notification_failed(reason)
+    log.log(
+        logging.INFO if reason == "retry" else logging.WARNING,
+        "notification %s not sent: %s (request %s)",
+        d.row_id,
+        reason,
+        d.request_id,
+        extra=fields | {"reason": reason},
+    )
+
+
+def _record(ctx: Context, d: Delivery, outcome: Outcome, holder: str) -> bool:
     """Write what the send came to, in one transaction.
 
     A delivery is recorded whoever holds the row by now, as long as it is
     still pending: it did go out, and recording it stops a worker that took
     the row over from sending it again. A failure is recorded only while the
-    claim is ours (another worker may have sent the row since)."""
+    claim is ours (another worker may have sent the row since). Answers
+    whether the row was written (and so is counted)."""
     now = ctx.now()
     with ctx.uow() as uow:
         s = uow.session
@@ -248,6 +288,7 @@ def _record(ctx: Context, d: Delivery, outcome: Outcome, holder: str) -> None:
                 .values(quota=Subscription.quota - 1, updated_at=now)
             )
         uow.commit()
+    return bool(written.rowcount)  # type: ignore[attr-defined]
 
 
 def _extend_lease(ctx: Context, d: Delivery, holder: str) -> datetime | None:
@@ -273,7 +314,7 @@ def _extend_lease(ctx: Context, d: Delivery, holder: str) -> datetime | None:
     return until if extended.rowcount else None  # type: ignore[attr-defined]
 
 
-def _record_delivered(ctx: Context, d: Delivery, outcome: Outcome, holder: str) -> None:
+def _record_delivered(ctx: Context, d: Delivery, outcome: Outcome, holder: str) -> bool:
     """Record a send WeChat accepted, holding the outcome while the database
     is away: the write is retried with backoff for as long as the claim
     lasts, and the claim is extended whenever the database answers, so no
@@ -281,7 +322,7 @@ def _record_delivered(ctx: Context, d: Delivery, outcome: Outcome, holder: str) 
     lease_until = d.lease_until
     for attempt in count(1):
         try:
-            _record(ctx, d, outcome, holder)
+            written = _record(ctx, d, outcome, holder)
         except Exception as exc:
             if not database_away(exc):
                 raise
@@ -297,7 +338,8 @@ def _record_delivered(ctx: Context, d: Delivery, outcome: Outcome, holder: str) 
             continue
         if attempt > 1:
             log.info("notification %s recorded as sent after %s tries", d.row_id, attempt)
-        return
+        return written
+    raise AssertionError("unreachable")  # pragma: no cover - count(1) never ends
 
 
 def send_one(ctx: Context, row_id: int, holder: str) -> None:
@@ -308,9 +350,11 @@ def send_one(ctx: Context, row_id: int, holder: str) -> None:
     if outcome.channel is None:
         # Not delivered: if this record is lost with the database, the row
         # is simply tried again once its lease runs out.
-        _record(ctx, delivery, outcome, holder)
+        written = _record(ctx, delivery, outcome, holder)
     else:
-        _record_delivered(ctx, delivery, outcome, holder)
+        written = _record_delivered(ctx, delivery, outcome, holder)
+    if written:
+        _count(ctx, delivery, outcome)
 
 
 def send_due(ctx: Context, holder: str) -> int:

@@ -10,6 +10,7 @@ landed writes the timeline event and the notifications.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from datetime import datetime
 
@@ -147,7 +148,16 @@ def _fire(
 
 def sweep(ctx: Context, batch: int = BATCH) -> int:
     """Fire every step due by now; answers how many were fired by this call.
-    Each case climbs the ladder of the list version it was routed under."""
+    Each case climbs the ladder of the list version it was routed under.
+    A sweep that finished is timed (one that failed is not: the operators'
+    alert on sweeps that stopped counts only these)."""
+    started = time.perf_counter()
+    fired = _sweep(ctx, batch)
+    ctx.metrics.sweep_took(time.perf_counter() - started)
+    return fired
+
+
+def _sweep(ctx: Context, batch: int) -> int:
     now = ctx.now()
     fired = 0
     # Each case is handled once per sweep: after it, its next step lies ahead.
@@ -187,10 +197,11 @@ def sweep(ctx: Context, batch: int = BATCH) -> int:
                 and (step.deadline_kind, step.deadline_at, step.step) not in done[case.id]
             ]
             inserted = _insert_all(s, due, now)
+            steps: list[str] = []
             for case, step in due:
                 if (case.id, step.deadline_kind, step.deadline_at, step.step) in inserted:
                     _fire(s, case, step, now, county[case.id], people)
-                    fired += 1
+                    steps.append(step.step)
                 done[case.id].add((step.deadline_kind, step.deadline_at, step.step))
                 rank = order(county[case.id].escalation)
                 if case.escalation_step is None or rank[step.step] > rank.get(case.escalation_step, -1):
@@ -198,6 +209,9 @@ def sweep(ctx: Context, batch: int = BATCH) -> int:
             for case in cases:
                 schedule(case, county[case.id], done[case.id], planned[case.id])
             uow.commit()
+        for name in steps:  # counted once committed
+            ctx.metrics.escalated(name)
+        fired += len(steps)
         ctx.wake_outbox()
         if len(cases) < batch:
             return fired

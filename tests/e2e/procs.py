@@ -64,12 +64,14 @@ def worker_env(settings: Any, config: Path, **extra: str) -> dict[str, str]:
 
 @contextmanager
 def workers(
-    env: dict[str, str], count: int, stderr: Any = subprocess.PIPE
+    env: dict[str, str], count: int, stderr: Any = subprocess.PIPE, cwd: Path = ROOT
 ) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """``count`` workers started in ``cwd`` (elsewhere than the checkout, the
+    env's PYTHONPATH must name it)."""
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "app", "worker"],
-            cwd=ROOT,
+            cwd=cwd,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
@@ -103,21 +105,29 @@ def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 
 
 @contextmanager
 def gunicorn(
-    env: dict[str, str], workers: int = 2, stderr: Any = subprocess.PIPE, port: int | None = None
+    env: dict[str, str],
+    workers: int = 2,
+    stderr: Any = subprocess.PIPE,
+    port: int | None = None,
+    cwd: Path = ROOT,
+    config: Path | None = None,
 ) -> Iterator[tuple[str, Any]]:
-    """``gunicorn 'app:create_app()'`` on ``port`` (a free one by default);
-    answers (base URL, process) once /healthz answers."""
+    """``gunicorn 'app:create_app()'`` on ``port`` (a free one by default),
+    started in ``cwd`` (gunicorn reads ``gunicorn.conf.py`` there) or with
+    ``--config``; answers (base URL, process) once /healthz answers."""
     port = port or free_port()
+    options = ["--config", str(config)] if config is not None else []
     server = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gunicorn"),
+            *options,
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
             str(workers),
             "app:create_app()",
         ],
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=stderr,

@@ -34,6 +34,7 @@ from handlers.context import Context
 from handlers.seed import seed_reference
 from routing import CountyConfig, load_config, parse_config, read_yaml
 from tests.fakes import (
+    CountingMetrics,
     CountingWaker,
     FakeMiniProgram,
     FakePhotoLinks,
@@ -84,6 +85,7 @@ def _context(db: Database, clock: FixedClock) -> Context:
         seen_stamps=MemoryStamps(),
         wecom=FakeWeCom(),
         wake_outbox=CountingWaker(),
+        metrics=CountingMetrics(),
     )
 
 
@@ -127,6 +129,7 @@ class World:
     waker: CountingWaker
     stamps: MemoryStamps
     links: FakePhotoLinks
+    metrics: CountingMetrics
 
     # -- people ------------------------------------------------------------------------
 
@@ -229,6 +232,16 @@ def world() -> Iterator[World]:
     assert isinstance(ctx.wechat, FakeMiniProgram) and isinstance(ctx.wecom, FakeWeCom)
     assert isinstance(ctx.photos, MemoryPhotoStore) and isinstance(ctx.wake_outbox, CountingWaker)
     assert isinstance(ctx.seen_stamps, MemoryStamps) and isinstance(ctx.photo_links, FakePhotoLinks)
+    assert isinstance(ctx.metrics, CountingMetrics)
     yield World(
-        ctx, db, clock, ctx.wechat, ctx.wecom, ctx.photos, ctx.wake_outbox, ctx.seen_stamps, ctx.photo_links
+        ctx,
+        db,
+        clock,
+        ctx.wechat,
+        ctx.wecom,
+        ctx.photos,
+        ctx.wake_outbox,
+        ctx.seen_stamps,
+        ctx.photo_links,
+        ctx.metrics,
     )

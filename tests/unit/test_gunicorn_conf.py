@@ -1,0 +1,66 @@
+"""gunicorn.conf.py at the checkout's root: JSON logging only when asked,
+and the multiprocess metrics directory cleared only on a cold start."""
+
+from __future__ import annotations
+
+import os
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CONF = str(ROOT / "gunicorn.conf.py")
+
+
+def _load(monkeypatch: pytest.MonkeyPatch, **env: str) -> dict[str, Any]:
+    for name in ("LOG_FORMAT", "PROMETHEUS_MULTIPROC_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(CONF)
+
+
+def test_text_leaves_gunicorns_logging_alone_and_json_sets_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    plain = _load(monkeypatch)
+    assert "logconfig_dict" not in plain and "accesslog" not in plain
+    structured = _load(monkeypatch, LOG_FORMAT="json")
+    assert structured["accesslog"] == "-"
+    loggers = structured["logconfig_dict"]["loggers"]
+    assert loggers["gunicorn.access"]["handlers"] == loggers["gunicorn.error"]["handlers"] == ["json"]
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_a_cold_start_clears_the_dead_processes_files(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    directory = tmp_path / "metrics"
+    conf = _load(monkeypatch, PROMETHEUS_MULTIPROC_DIR=str(directory))
+    conf["on_starting"](None)
+    assert directory.is_dir()
+    stale = directory / f"counter_{_dead_pid()}.db"
+    stale.write_bytes(b"old")
+    conf["on_starting"](None)
+    assert not stale.exists()
+
+
+def test_files_stay_while_a_process_of_the_host_still_counts(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    directory = tmp_path / "metrics"
+    directory.mkdir()
+    dead = directory / f"counter_{_dead_pid()}.db"
+    live = directory / f"counter_{os.getpid()}.db"
+    dead.write_bytes(b"a web process that ended")
+    live.write_bytes(b"the worker, still running")
+    conf = _load(monkeypatch, PROMETHEUS_MULTIPROC_DIR=str(directory))
+    conf["on_starting"](None)
+    assert dead.exists() and live.exists()
