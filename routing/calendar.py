@@ -47,13 +47,17 @@ class WorkingCalendar:
     configured_years: frozenset[int] = frozenset()
     _warned: set[int] = field(default_factory=set, repr=False)
     _days: dict[date, bool] = field(default_factory=dict, repr=False)
+    # Each day's working periods as aware datetimes, computed once per day.
+    _spans: dict[date, list[tuple[datetime, datetime]]] = field(default_factory=dict, repr=False)
+    _spans_int: dict[date, tuple[list[tuple[int, int]], int]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         self.tz = ZoneInfo(self.timezone)
+        self._day_seconds = sum(p.seconds for p in self.periods)
 
     @property
     def day_seconds(self) -> int:
-        return sum(p.seconds for p in self.periods)
+        return self._day_seconds
 
     def knows_year(self, year: int) -> bool:
         if year in self.configured_years:
@@ -92,6 +96,12 @@ class WorkingCalendar:
         return day.weekday() < 5
 
     def _periods_of(self, day: date) -> list[tuple[datetime, datetime]]:
+        known = self._spans.get(day)
+        if known is None:
+            known = self._spans[day] = self._day_periods(day)
+        return known
+
+    def _day_periods(self, day: date) -> list[tuple[datetime, datetime]]:
         if not self.is_working_day(day):
             return []
         return [
@@ -118,23 +128,36 @@ class WorkingCalendar:
         seconds = duration.amount * (3600 if duration.unit == "wh" else self.day_seconds)
         return self.add_working_seconds(start, seconds)
 
+    def _spans_us(self, day: date) -> tuple[list[tuple[int, int]], int]:
+        """The day's working periods as microseconds since the epoch (whole
+        numbers: the arithmetic below is exact and cheap) and their total."""
+        known = self._spans_int.get(day)
+        if known is None:
+            spans = [(_us(a), _us(b)) for a, b in self._periods_of(day)]
+            known = self._spans_int[day] = (spans, sum(b - a for a, b in spans))
+        return known
+
     def add_working_seconds(self, start: datetime, seconds: float) -> datetime:
         _require_aware(start)
         if seconds <= 0:
             return start.astimezone(UTC)
-        remaining = timedelta(seconds=seconds)
-        cursor = start.astimezone(self.tz)
-        day = cursor.date()
+        remaining = timedelta(seconds=seconds) // _MICRO
+        cursor = _us(start)
+        day = start.astimezone(self.tz).date()
         for _ in range(_MAX_DAYS):
-            for begin, end in self._periods_of(day):
-                if cursor >= end:
-                    continue
-                begin = max(begin, cursor)
-                available = end - begin
-                if remaining <= available:
-                    return (begin + remaining).astimezone(UTC)
-                remaining -= available
-            day += timedelta(days=1)
+            spans, total = self._spans_us(day)
+            if spans and (remaining > total and cursor <= spans[0][0]):
+                remaining -= total  # the whole day is used up
+            else:
+                for begin, end in spans:
+                    if cursor >= end:
+                        continue
+                    begin = max(begin, cursor)
+                    available = end - begin
+                    if remaining <= available:
+                        return _EPOCH + timedelta(microseconds=begin + remaining)
+                    remaining -= available
+            day += _DAY
         raise ValueError("no working time found within ten years: check the working calendar")
 
     def working_seconds_between(self, start: datetime, end: datetime) -> float:
@@ -142,16 +165,29 @@ class WorkingCalendar:
         _require_aware(end)
         if end <= start:
             return 0.0
-        a, b = start.astimezone(self.tz), end.astimezone(self.tz)
-        total = 0.0
-        day = a.date()
-        while day <= b.date():
-            for begin, finish in self._periods_of(day):
-                lo, hi = max(begin, a), min(finish, b)
-                if hi > lo:
-                    total += (hi - lo).total_seconds()
-            day += timedelta(days=1)
-        return total
+        a, b = _us(start), _us(end)
+        total = 0
+        day, last = start.astimezone(self.tz).date(), end.astimezone(self.tz).date()
+        while day <= last:
+            spans, whole = self._spans_us(day)
+            if spans and a <= spans[0][0] and spans[-1][1] <= b:
+                total += whole
+            else:
+                for begin, finish in spans:
+                    lo, hi = max(begin, a), min(finish, b)
+                    if hi > lo:
+                        total += hi - lo
+            day += _DAY
+        return total / 1_000_000
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+_DAY = timedelta(days=1)
+
+
+def _us(moment: datetime) -> int:
+    return (moment - _EPOCH) // _MICRO
 
 
 def _require_aware(moment: datetime) -> None:

@@ -73,6 +73,32 @@ def case_payload(case: Case, county: CountyConfig) -> JSONDict:
     }
 
 
+def outbox_rows(
+    now: datetime, purpose: str, case_id: int | None, users: Iterable[User], payload: JSONDict
+) -> list[dict[str, object]]:
+    """What ``enqueue`` writes, as rows for a bulk insert in the caller's transaction."""
+    rows: list[dict[str, object]] = []
+    seen: set[int] = set()
+    for user in users:
+        if user.id in seen:
+            continue
+        seen.add(user.id)
+        body = dict(payload)
+        if case_id is not None:
+            body["page"] = page_for(user, case_id)
+        rows.append(
+            {
+                "user_id": user.id,
+                "case_id": case_id,
+                "purpose": purpose,
+                "payload": body,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+        )
+    return rows
+
+
 def enqueue(
     session: Session, now: datetime, purpose: str, case: Case | None, users: Iterable[User], payload: JSONDict
 ) -> list[Notification]:
