@@ -214,7 +214,13 @@ def run_size(size: int, pg: str | None, workdir: Path, repeats: int) -> dict[str
         f"overdue page 1 {statistics.median(pages):6.2f} ms",
         flush=True,
     )
-    return {"sweep_s": sweep_s, "page_ms": statistics.median(pages), "idle_sweep_s": idle_s, "cold_s": cold_s, "cpu_s": cpu_s}
+    return {
+        "sweep_s": sweep_s,
+        "page_ms": statistics.median(pages),
+        "idle_sweep_s": idle_s,
+        "cold_s": cold_s,
+        "cpu_s": cpu_s,
+    }
 
 
 def _undo_sweep(services: Any) -> None:
