@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -13,6 +14,33 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+
+
+# What a second terminal needs so that `flask --app app ...` acts on this sandbox:
+# the same development mode, secret, database and WeChat addresses.
+SANDBOX_KEYS = (
+    "APP_ENV",
+    "SECRET_KEY",
+    "WECHAT_TOKEN",
+    "WECHAT_API_BASE",
+    "WECOM_API_BASE",
+    "WECOM_CORP_ID",
+    "WECOM_SECRET",
+    "WECOM_AGENT_ID",
+    "PUBLIC_BASE_URL",
+    "DATABASE_URL",
+    "PHOTO_DIR",
+    "CASES_CONFIG",
+)
+
+
+def _write_sandbox_env(env: dict[str, str]) -> None:
+    """Write instance/sandbox.env, to be sourced by another shell."""
+    path = ROOT / "instance" / "sandbox.env"
+    path.parent.mkdir(exist_ok=True)
+    lines = ["# Written by `make run`: `. instance/sandbox.env` in another terminal."]
+    lines += [f"export {key}={shlex.quote(env[key])}" for key in SANDBOX_KEYS if key in env]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def main() -> int:
@@ -33,6 +61,7 @@ def main() -> int:
     env.setdefault("WECHAT_TOKEN", "sandbox-token")
     env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{args.port}")
     flask = [str(BIN / "flask"), "--app", "app"]
+    _write_sandbox_env(env)
 
     subprocess.run([*flask, "db", "upgrade"], cwd=ROOT, env=env, check=True)
     subprocess.run([*flask, "seed"], cwd=ROOT, env=env, check=True)
@@ -75,6 +104,7 @@ def main() -> int:
         f"\n  API:              http://127.0.0.1:{args.port}/api/v1/ (health: /healthz)\n"
         f"  WeChat sandbox:   {sandbox} (sent messages: {sandbox}_fake/sent)\n"
         f'  Log in as a test resident: POST /api/v1/auth/wechat-login {{"code": "user-demo:1"}}\n'
+        f"  Other terminals:  . instance/sandbox.env   (then the README's flask commands reach this sandbox)\n"
         f"  Staff code:       .venv/bin/flask --app app staff invite --department 住建局 --role handler\n"
         f"  PC console:       http://127.0.0.1:{args.port}/console/login "
         "(a first admin: .venv/bin/flask --app app console link --user ID; see README)\n"

@@ -58,6 +58,6 @@ def test_a_county_may_count_cases_within_a_window(world: World) -> None:
     _confirm(world, "unauthorised_price_rise")
     _confirm(world, "irregular_contract")
     assert _steps(world) == [1, 2]
-    world.clock.advance(days=40)  # both have left the window
+    world.clock.advance(days=40)  # both have left the window, and the steps they reached with them
     _confirm(world, "utilities_cut_for_fees")
-    assert _steps(world) == [1, 2]  # one live case: step 1 stands already, nothing new
+    assert _steps(world) == [1, 2, 1]  # one case inside the window: the ladder starts again
