@@ -44,7 +44,7 @@ PARTS = [
     ("the whole view (file_case)", "app/api/resident.py", "file_case"),
     ("  body validation (parse_body)", "app/api/schema.py", "parse_body"),
     ("  token and user (current_user)", "app/api/security.py", "current_user"),
-    ("  submit_case", "handlers/cases/submit.py", "submit_case"),
+    ("  file_case (handlers)", "handlers/cases/submit.py", "file_case"),
     ("    idempotency lookup (_existing)", "handlers/cases/submit.py", "_existing"),
     ("    content security (_check_text)", "handlers/cases/submit.py", "_check_text"),
     ("    case number", "handlers/cases/numbering.py", "next_case_number"),

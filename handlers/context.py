@@ -48,6 +48,13 @@ class Context:
     # Every published version of the responsibility list; ``county`` is the one
     # in effect when this context was made. None: ``county`` is the only one.
     routing: RoutingVersions | None = None
+    # A unit of work that only reads (on SQLite: no write lock, so readers
+    # never queue behind a filing). None: reads use ``uow``.
+    reader: Callable[[], UnitOfWork] | None = None
+
+    def read(self) -> UnitOfWork:
+        """A unit of work for a query: it must not write."""
+        return self.reader() if self.reader is not None else self.uow()
 
     def now(self) -> datetime:
         return self.clock.now()
