@@ -21,12 +21,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from app.db import executemany
-from app.models import Assignment, Case, CaseEvent, Community, Escalation, Notification, User
+from app.models import Assignment, Case, CaseEvent, Community, Escalation, User
 from app.models.people import HANDLER, HEAD
 from handlers.cases.clocks import DueStep, due_and_next
 from handlers.cases.timeline import event_row
 from handlers.context import Context
-from handlers.notifications.notify import outbox_rows, staff_of_all, supervisors
+from handlers.notifications.notify import OUTBOX, outbox_rows, staff_of_all, supervisors
 from handlers.ports import JSONDict
 from routing import TOWNSHIP_ROLE as LOCAL
 from routing import CountyConfig, order
@@ -36,7 +36,6 @@ BATCH = 1000
 ESCALATIONS = cast(Table, Escalation.__table__)
 CASES = cast(Table, Case.__table__)
 EVENTS = cast(Table, CaseEvent.__table__)
-OUTBOX = cast(Table, Notification.__table__)
 DEADLINE_LABEL = {"accept": "签收", "resolve": "办结"}
 
 
