@@ -126,11 +126,22 @@ def executemany(conn: Connection, stmt: Insert | Update, rows: list[dict[str, An
         convert.append((compiled.escaped_bind_names.get(name, name), key, process))
     params: list[Any] = []
     bind_names = [n for n, _, _ in convert]
+    # A moment is converted once per call however many rows carry it (the
+    # command's ``now`` is in every row).
+    moments: dict[tuple[str, datetime], Any] = {}
     for row in rows:
         values = []
         for _, key, convert_one in convert:
             value = row[key] if key in row else fixed[key]
-            values.append(convert_one(value) if convert_one is not None else value)
+            if convert_one is None:
+                values.append(value)
+            elif type(value) is datetime:
+                known = moments.get((key, value), moments)
+                if known is moments:
+                    known = moments[(key, value)] = convert_one(value)
+                values.append(known)
+            else:
+                values.append(convert_one(value))
         params.append(tuple(values) if compiled.positional else dict(zip(bind_names, values, strict=True)))
     return int(conn.exec_driver_sql(compiled.string, params).rowcount)
 

@@ -66,6 +66,14 @@ def _seq(sqlite: bool) -> str:
     )
 
 
+def _minus_x(param: str, sqlite: bool) -> str:
+    """SQL for the moment ``param`` less x seconds (x: the sequence's number)."""
+    if sqlite:
+        # whole seconds moved, the fraction kept: the format SQLAlchemy writes
+        return f"strftime('%Y-%m-%d %H:%M:%S', {param}, '-' || x || ' seconds') || substr({param}, 20)"
+    return f"CAST({param} AS timestamptz) - x * interval '1 second'"
+
+
 def _residents(conn: Any, count: int, sqlite: bool) -> int:
     """``count`` residents in one statement; answers the first one's id (the ids run on)."""
     conn.execute(
@@ -103,6 +111,9 @@ def fill(services: Any, size: int) -> None:
         # The warm-up's cases are due a day earlier, when the warm-up sweeps.
         warm_cond = f"x > {DUE} AND x <= {DUE + WARM}"
         open_cond = "x % 2 = 0"
+        # Each due case has its own moments (x seconds apart), as cases filed
+        # one by one have: no two share a deadline or a working-time sum.
+        past_x, created_x = _minus_x(":past", sqlite), _minus_x(":created", sqlite)
         conn.execute(
             text(
                 f"""
@@ -114,11 +125,11 @@ def fill(services: Any, size: int) -> None:
                 '基准测试工单', '',
                 CASE WHEN {due_cond} OR {warm_cond} OR {open_cond} THEN 'dispatched' ELSE 'closed' END,
                 false, false, :primary, :created, :created,
-                CASE WHEN {due_cond} THEN :past WHEN {warm_cond} THEN :warm WHEN {open_cond} THEN :future ELSE NULL END,
-                :created,
+                CASE WHEN {due_cond} THEN {past_x} WHEN {warm_cond} THEN :warm WHEN {open_cond} THEN :future ELSE NULL END,
+                CASE WHEN {due_cond} THEN {created_x} ELSE :created END,
                 CASE WHEN {due_cond} OR {warm_cond} OR {open_cond} THEN :future2 ELSE NULL END,
-                CASE WHEN {due_cond} THEN :past WHEN {warm_cond} THEN :warm WHEN {open_cond} THEN :future ELSE NULL END,
-                CASE WHEN {due_cond} THEN :past WHEN {warm_cond} THEN :warm WHEN {open_cond} THEN :future ELSE NULL END,
+                CASE WHEN {due_cond} THEN {past_x} WHEN {warm_cond} THEN :warm WHEN {open_cond} THEN :future ELSE NULL END,
+                CASE WHEN {due_cond} THEN {past_x} WHEN {warm_cond} THEN :warm WHEN {open_cond} THEN :future ELSE NULL END,
                 '', '', 'bench-' || x
             FROM ({seq}) AS s
             """
@@ -227,17 +238,15 @@ def _undo_sweep(services: Any) -> None:
     """Put the 1,000 due cases back as they were before the sweep, to time it again."""
     sqlite = services.db.engine.dialect.name == "sqlite"
     now = _ts(NOW, sqlite) if sqlite else NOW
-    past = NOW - timedelta(minutes=5)
     with services.db.engine.begin() as conn:
         conn.execute(text("DELETE FROM escalations WHERE fired_at = :n"), {"n": now})
         conn.execute(text("DELETE FROM case_events WHERE kind = 'escalated' AND at = :n"), {"n": now})
         conn.execute(text("DELETE FROM notifications WHERE created_at = :n"), {"n": now})
         conn.execute(
             text(
-                "UPDATE cases SET next_escalation_at = :p, escalation_step = NULL "
+                "UPDATE cases SET next_escalation_at = accept_due_at, escalation_step = NULL "
                 "WHERE escalation_step IS NOT NULL AND status = 'dispatched'"
-            ),
-            {"p": _ts(past, sqlite) if sqlite else past},
+            )
         )
 
 

@@ -11,6 +11,7 @@ index.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -90,12 +91,18 @@ def _is_working(case: Clocked, county: CountyConfig, kind: str) -> bool:
     return bool(within and within.is_working)
 
 
+@cache
+def _fraction_kinds(ladder: tuple[EscalationStep, ...]) -> frozenset[str]:
+    """The deadlines that have a step at a fraction of their window."""
+    return frozenset(k for s in ladder if s.fraction is not None for k in s.deadlines)
+
+
 def _window(
     county: CountyConfig, kind: str, start: datetime, deadline: datetime, working: bool
 ) -> float | None:
     """The working time of a window, counted once for all its steps (and only
     when a step falls at a fraction of it)."""
-    if not working or not any(kind in s.deadlines and s.fraction is not None for s in county.escalation):
+    if not working or kind not in _fraction_kinds(county.escalation):
         return None
     return county.calendar.working_seconds_between(start, deadline)
 
