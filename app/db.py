@@ -6,12 +6,24 @@ and calls ``uow.commit()``; leaving the block without committing rolls back.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Engine, Insert, Update, create_engine, event
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Engine,
+    Insert,
+    Table,
+    Update,
+    bindparam,
+    create_engine,
+    event,
+    update,
+)
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -115,6 +127,8 @@ def executemany(conn: Connection, stmt: Insert | Update, rows: list[dict[str, An
                 if not default.is_scalar:
                     raise ValueError(f"executemany: give {column.key}, its default is computed")
                 fixed[column.key] = default.arg  # type: ignore[attr-defined]
+    if dialect.name == "postgresql" and isinstance(stmt, Insert):
+        return _insert_from_json(conn, stmt, rows, fixed)
     compiled = stmt.compile(dialect=dialect, column_keys=keys + list(fixed))
     names = list(compiled.positiontup or []) if compiled.positional else list(compiled.binds)
     given = {**fixed, **rows[0]}
@@ -144,6 +158,78 @@ def executemany(conn: Connection, stmt: Insert | Update, rows: list[dict[str, An
                 values.append(convert_one(value))
         params.append(tuple(values) if compiled.positional else dict(zip(bind_names, values, strict=True)))
     return int(conn.exec_driver_sql(compiled.string, params).rowcount)
+
+
+def update_rows(conn: Connection, table: Table, rows: list[dict[str, Any]], key: str = "id") -> int:
+    """Set columns of many rows, each found by ``key``: every row carries
+    ``key`` and the same columns to set. One executemany (SQLite), or one
+    UPDATE ... FROM the rows as a JSON parameter (PostgreSQL, where a
+    statement a row costs more than the update itself); answers the rows
+    updated."""
+    if not rows:
+        return 0
+    columns = [c for c in rows[0] if c != key]
+    dialect = conn.dialect
+    if dialect.name != "postgresql":
+        stmt = (
+            update(table)
+            .where(table.c[key] == bindparam(f"k_{key}"))
+            .values({c: bindparam(f"v_{c}") for c in columns})
+        )
+        renamed = [{f"k_{key}": r[key]} | {f"v_{c}": r[c] for c in columns} for r in rows]
+        return executemany(conn, stmt, renamed)
+    quote = dialect.identifier_preparer.quote
+    typed = ", ".join(f"{quote(c)} {table.c[c].type.compile(dialect=dialect)}" for c in [key, *columns])
+    sets = ", ".join(f"{quote(c)} = v.{quote(c)}" for c in columns)
+    target = quote(str(table.name))
+    sql = (
+        f"UPDATE {target} SET {sets} FROM json_to_recordset(%(rows)s::json) AS v({typed}) "
+        f"WHERE {target}.{quote(key)} = v.{quote(key)}"
+    )
+    records = [{c: _json_value(v) for c, v in r.items()} for r in rows]
+    return int(conn.exec_driver_sql(sql, {"rows": json.dumps(records, ensure_ascii=False)}).rowcount)
+
+
+def _json_value(value: Any) -> Any:
+    return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
+
+
+def _insert_from_json(
+    conn: Connection, stmt: Insert, rows: list[dict[str, Any]], fixed: dict[str, Any]
+) -> int:
+    """PostgreSQL: the rows as one JSON parameter, unpacked by the server
+    (``json_populate_recordset``) into one INSERT ... SELECT. Sending each
+    value as its own parameter (executemany, or multi-row VALUES) costs the
+    client and the server more per value than the insert itself. Values go
+    through the columns' own bind processors first, as they would otherwise.
+    An ON CONFLICT DO NOTHING of the statement is kept."""
+    dialect = conn.dialect
+    table = stmt.table
+    quote = dialect.identifier_preparer.quote
+    names = list(rows[0]) + list(fixed)
+    processors = {}
+    for name in names:
+        processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        processors[name] = processor
+    records = []
+    for row in rows:
+        record = {}
+        for name in names:
+            value = row[name] if name in row else fixed[name]
+            if isinstance(value, datetime):
+                value = value.astimezone(UTC).isoformat()
+            elif isinstance(value, dict | list):
+                pass  # a JSON column's value, nested as it is
+            elif processors[name] is not None and value is not None:
+                value = processors[name](value)  # type: ignore[misc]
+            record[name] = value
+        records.append(record)
+    columns = ", ".join(quote(n) for n in names)
+    target = quote(str(table.name))
+    sql = f"INSERT INTO {target} ({columns}) SELECT {columns} FROM json_populate_recordset(NULL::{target}, %(rows)s::json)"
+    if getattr(stmt, "_post_values_clause", None) is not None:
+        sql += " ON CONFLICT DO NOTHING"
+    return int(conn.exec_driver_sql(sql, {"rows": json.dumps(records, ensure_ascii=False)}).rowcount)
 
 
 def database_away(exc: BaseException) -> bool:

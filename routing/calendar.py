@@ -9,6 +9,7 @@ known to neither falls back to Monday–Friday with a warning, never an error.
 from __future__ import annotations
 
 import logging
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -50,6 +51,10 @@ class WorkingCalendar:
     # Each day's working periods as aware datetimes, computed once per day.
     _spans: dict[date, list[tuple[datetime, datetime]]] = field(default_factory=dict, repr=False)
     _spans_int: dict[date, tuple[list[tuple[int, int]], int]] = field(default_factory=dict, repr=False)
+    # The running count of working time: _cum[i] is the working microseconds
+    # from the start of _first to the start of _first + i days.
+    _first: date | None = field(default=None, repr=False)
+    _cum: list[int] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         self.tz = ZoneInfo(self.timezone)
@@ -137,48 +142,66 @@ class WorkingCalendar:
             known = self._spans_int[day] = (spans, sum(b - a for a, b in spans))
         return known
 
+    def _index(self, day: date, ahead: int = 0) -> int:
+        """The day's place in the running count of working time, which is
+        extended (``ahead`` days past it too) to cover it."""
+        if self._first is None or day < self._first:
+            # Start (again) a month before: earlier days are asked rarely.
+            self._first = day - timedelta(days=31)
+            self._cum = [0]
+        i = (day - self._first).days
+        while len(self._cum) <= i + ahead + 1:
+            known = len(self._cum) - 1
+            self._cum.append(self._cum[-1] + self._spans_us(self._first + timedelta(days=known))[1])
+        return i
+
+    def _worked(self, moment: int, day: date) -> tuple[int, int]:
+        """(day's index, working microseconds from the count's first day to
+        ``moment``, which falls on ``day``)."""
+        i = self._index(day)
+        done = self._cum[i]
+        for begin, end in self._spans_us(day)[0]:
+            if moment <= begin:
+                break
+            done += min(moment, end) - begin
+        return i, done
+
     def add_working_seconds(self, start: datetime, seconds: float) -> datetime:
         _require_aware(start)
         if seconds <= 0:
             return start.astimezone(UTC)
         remaining = timedelta(seconds=seconds) // _MICRO
-        cursor = _us(start)
-        day = start.astimezone(self.tz).date()
-        for _ in range(_MAX_DAYS):
-            spans, total = self._spans_us(day)
-            if spans and (remaining > total and cursor <= spans[0][0]):
-                remaining -= total  # the whole day is used up
-            else:
-                for begin, end in spans:
-                    if cursor >= end:
-                        continue
-                    begin = max(begin, cursor)
-                    available = end - begin
-                    if remaining <= available:
-                        return _EPOCH + timedelta(microseconds=begin + remaining)
-                    remaining -= available
-            day += _DAY
-        raise ValueError("no working time found within ten years: check the working calendar")
+        i, done = self._worked(_us(start), start.astimezone(self.tz).date())
+        target = done + remaining
+        first = self._first
+        assert first is not None  # set by _worked
+        # The first day whose working time reaches the target: a bisection of
+        # the running count, extended as far as it must go.
+        while self._cum[-1] < target:
+            if len(self._cum) - 1 - i >= _MAX_DAYS:
+                raise ValueError("no working time found within ten years: check the working calendar")
+            self._index(first + timedelta(days=len(self._cum) - 1), ahead=64)
+        k = bisect_left(self._cum, target, lo=i + 1)
+        if k - 1 - i >= _MAX_DAYS:
+            raise ValueError("no working time found within ten years: check the working calendar")
+        day = first + timedelta(days=k - 1)
+        running = self._cum[k - 1]
+        for begin, end in self._spans_us(day)[0]:
+            if running + (end - begin) >= target:
+                return _EPOCH + timedelta(microseconds=begin + (target - running))
+            running += end - begin
+        raise AssertionError("the running count of working time disagrees with the day's periods")
 
     def working_seconds_between(self, start: datetime, end: datetime) -> float:
         _require_aware(start)
         _require_aware(end)
         if end <= start:
             return 0.0
-        a, b = _us(start), _us(end)
-        total = 0
-        day, last = start.astimezone(self.tz).date(), end.astimezone(self.tz).date()
-        while day <= last:
-            spans, whole = self._spans_us(day)
-            if spans and a <= spans[0][0] and spans[-1][1] <= b:
-                total += whole
-            else:
-                for begin, finish in spans:
-                    lo, hi = max(begin, a), min(finish, b)
-                    if hi > lo:
-                        total += hi - lo
-            day += _DAY
-        return total / 1_000_000
+        first = start.astimezone(self.tz).date()
+        self._index(first)  # the count begins at or before the start
+        _, a = self._worked(_us(start), first)
+        _, b = self._worked(_us(end), end.astimezone(self.tz).date())
+        return (b - a) / 1_000_000
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -11,8 +11,8 @@ index.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Protocol
 
 from sqlalchemy import ColumnElement, select

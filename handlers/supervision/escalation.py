@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from app.db import executemany
+from app.db import executemany, update_rows
 from app.models import Assignment, Case, CaseEvent, Community, Escalation, User
 from app.models.people import HANDLER, HEAD
 from handlers.cases.clocks import DueStep, due_and_next
@@ -135,22 +135,14 @@ class Written:
     def __init__(self) -> None:
         self.events: list[dict[str, object]] = []
         self.notifications: list[dict[str, object]] = []
-        # Cases whose step reached or next look moved (b_id, b_step, b_next).
+        # Cases whose step reached or next look moved (id and the two columns).
         self.clocks: list[dict[str, object]] = []
 
     def flush(self, s: Session) -> None:
         """Write the batch with one executemany a table. The loaded cases are
         not changed as objects: the session has nothing left to flush."""
         conn = s.connection()
-        if self.clocks:
-            cases = CASES
-            executemany(
-                conn,
-                update(cases)
-                .where(cases.c.id == bindparam("b_id"))
-                .values(escalation_step=bindparam("b_step"), next_escalation_at=bindparam("b_next")),
-                self.clocks,
-            )
+        update_rows(conn, CASES, self.clocks)
         executemany(conn, insert(EVENTS), self.events)
         executemany(conn, insert(OUTBOX), self.notifications)
 
@@ -284,7 +276,7 @@ def _sweep_batch(ctx: Context, s: Session, cases: list[DueCase], now: datetime) 
     for case in cases:
         nxt = looked[case.id][1]
         if nxt != case.next_escalation_at or reached[case.id] != case.escalation_step:
-            out.clocks.append({"b_id": case.id, "b_step": reached[case.id], "b_next": nxt})
+            out.clocks.append({"id": case.id, "escalation_step": reached[case.id], "next_escalation_at": nxt})
     out.flush(s)
     return fired
 
