@@ -25,6 +25,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects.postgresql.dml import OnConflictDoNothing
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -191,7 +192,13 @@ def update_rows(conn: Connection, table: Table, rows: list[dict[str, Any]], key:
 
 
 def _json_value(value: Any) -> Any:
-    return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
+    """A value as the JSON row carries it: a moment as ISO 8601 in UTC (a naive
+    one refused, as UTCDateTime refuses it)."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(UTC).isoformat()
+    return value
 
 
 def _insert_from_json(
@@ -217,7 +224,7 @@ def _insert_from_json(
         for name in names:
             value = row[name] if name in row else fixed[name]
             if isinstance(value, datetime):
-                value = value.astimezone(UTC).isoformat()
+                value = _json_value(value)
             elif isinstance(value, dict | list):
                 pass  # a JSON column's value, nested as it is
             elif processors[name] is not None and value is not None:
@@ -227,8 +234,11 @@ def _insert_from_json(
     columns = ", ".join(quote(n) for n in names)
     target = quote(str(table.name))
     sql = f"INSERT INTO {target} ({columns}) SELECT {columns} FROM json_populate_recordset(NULL::{target}, %(rows)s::json)"
-    if getattr(stmt, "_post_values_clause", None) is not None:
+    clause = getattr(stmt, "_post_values_clause", None)
+    if isinstance(clause, OnConflictDoNothing):
         sql += " ON CONFLICT DO NOTHING"
+    elif clause is not None:
+        raise ValueError("executemany: only ON CONFLICT DO NOTHING is carried to PostgreSQL's JSON insert")
     return int(conn.exec_driver_sql(sql, {"rows": json.dumps(records, ensure_ascii=False)}).rowcount)
 
 
