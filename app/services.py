@@ -161,6 +161,7 @@ class Services:
 
         return Context(
             uow=self.db.uow,
+            reader=self.db.read,
             clock=self.clock,
             county=self.routing.in_effect(),
             photos=self.photos,

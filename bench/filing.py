@@ -42,11 +42,11 @@ TABLE = re.compile(r"\b(?:FROM|INTO|UPDATE)\s+\"?(\w+)", re.IGNORECASE)
 # The parts of a filing, by the function that does each: (label, file suffix, function).
 PARTS = [
     ("the whole view (file_case)", "app/api/resident.py", "file_case"),
-    ("  body validation (parse_body)", "app/api/schema.py", "parse_body"),
-    ("  token and user (current_user)", "app/api/security.py", "current_user"),
-    ("  submit_case", "handlers/cases/submit.py", "submit_case"),
+    ("  body validation (_validate_body)", "flask_openapi3/request.py", "_validate_body"),
+    ("  token and user (authenticated_user)", "app/api/security.py", "authenticated_user"),
+    ("  file_case (handlers)", "handlers/cases/submit.py", "file_case"),
     ("    idempotency lookup (_existing)", "handlers/cases/submit.py", "_existing"),
-    ("    content security (_check_text)", "handlers/cases/submit.py", "_check_text"),
+    ("    content security (screen)", "handlers/cases/content.py", "screen"),
     ("    case number", "handlers/cases/numbering.py", "next_case_number"),
     ("    routing (routed_departments)", "handlers/cases/dispatching.py", "routed_departments"),
     ("    deadlines (start_clocks)", "handlers/cases/clocks.py", "start_clocks"),

@@ -31,7 +31,7 @@ from app.models import Community, Notification, User  # noqa: E402
 from app.services import Services  # noqa: E402
 from app.settings import Settings  # noqa: E402
 from handlers.accounts import bind_staff, invite_staff, set_wecom_id  # noqa: E402
-from handlers.cases.submit import SubmitCase, submit_case  # noqa: E402
+from handlers.cases.submit import NewCase, submit_case  # noqa: E402
 from handlers.notifications.notify import enqueue  # noqa: E402
 from handlers.seed import seed_reference  # noqa: E402
 from tests.fakewechat import FakeWeChat  # noqa: E402
@@ -152,13 +152,13 @@ def main() -> None:
         for i in range(args.cases):
             case, _ = submit_case(
                 ctx,
-                SubmitCase(
-                    reporter_id=resident_ids[i // 10],
+                resident_ids[i // 10],
+                NewCase(
                     category="dog_unleashed",
                     community_id=community_id,
                     description=f"基准测试第{i}件：遛狗不拴绳",
-                    idempotency_key=f"bench-{i}",
                 ),
+                f"bench-{i}",
             )
             filed[case.number] = time.time()
             time.sleep(0.25)

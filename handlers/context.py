@@ -70,6 +70,13 @@ class Context:
     routing: RoutingVersions | None = None
     # What the operators count, told after each commit (app/metrics.py).
     metrics: Metrics = field(default_factory=NoMetrics)
+    # A unit of work that only reads (on SQLite: no write lock, so readers
+    # never queue behind a filing). None: reads use ``uow``.
+    reader: Callable[[], UnitOfWork] | None = None
+
+    def read(self) -> UnitOfWork:
+        """A unit of work for a query: it must not write."""
+        return self.reader() if self.reader is not None else self.uow()
 
     def now(self) -> datetime:
         return self.clock.now()

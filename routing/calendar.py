@@ -9,6 +9,7 @@ known to neither falls back to Monday–Friday with a warning, never an error.
 from __future__ import annotations
 
 import logging
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -47,13 +48,21 @@ class WorkingCalendar:
     configured_years: frozenset[int] = frozenset()
     _warned: set[int] = field(default_factory=set, repr=False)
     _days: dict[date, bool] = field(default_factory=dict, repr=False)
+    # Each day's working periods as aware datetimes, computed once per day.
+    _spans: dict[date, list[tuple[datetime, datetime]]] = field(default_factory=dict, repr=False)
+    _spans_int: dict[date, tuple[list[tuple[int, int]], int]] = field(default_factory=dict, repr=False)
+    # The running count of working time: _cum[i] is the working microseconds
+    # from the start of _first to the start of _first + i days.
+    _first: date | None = field(default=None, repr=False)
+    _cum: list[int] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
         self.tz = ZoneInfo(self.timezone)
+        self._day_seconds = sum(p.seconds for p in self.periods)
 
     @property
     def day_seconds(self) -> int:
-        return sum(p.seconds for p in self.periods)
+        return self._day_seconds
 
     def knows_year(self, year: int) -> bool:
         if year in self.configured_years:
@@ -92,6 +101,12 @@ class WorkingCalendar:
         return day.weekday() < 5
 
     def _periods_of(self, day: date) -> list[tuple[datetime, datetime]]:
+        known = self._spans.get(day)
+        if known is None:
+            known = self._spans[day] = self._day_periods(day)
+        return known
+
+    def _day_periods(self, day: date) -> list[tuple[datetime, datetime]]:
         if not self.is_working_day(day):
             return []
         return [
@@ -118,40 +133,84 @@ class WorkingCalendar:
         seconds = duration.amount * (3600 if duration.unit == "wh" else self.day_seconds)
         return self.add_working_seconds(start, seconds)
 
+    def _spans_us(self, day: date) -> tuple[list[tuple[int, int]], int]:
+        """The day's working periods as microseconds since the epoch (whole
+        numbers: the arithmetic below is exact and cheap) and their total."""
+        known = self._spans_int.get(day)
+        if known is None:
+            spans = [(_us(a), _us(b)) for a, b in self._periods_of(day)]
+            known = self._spans_int[day] = (spans, sum(b - a for a, b in spans))
+        return known
+
+    def _index(self, day: date, ahead: int = 0) -> int:
+        """The day's place in the running count of working time, which is
+        extended (``ahead`` days past it too) to cover it."""
+        if self._first is None or day < self._first:
+            # Start (again) a month before: earlier days are asked rarely.
+            self._first = day - timedelta(days=31)
+            self._cum = [0]
+        i = (day - self._first).days
+        while len(self._cum) <= i + ahead + 1:
+            known = len(self._cum) - 1
+            self._cum.append(self._cum[-1] + self._spans_us(self._first + timedelta(days=known))[1])
+        return i
+
+    def _worked(self, moment: int, day: date) -> tuple[int, int]:
+        """(day's index, working microseconds from the count's first day to
+        ``moment``, which falls on ``day``)."""
+        i = self._index(day)
+        done = self._cum[i]
+        for begin, end in self._spans_us(day)[0]:
+            if moment <= begin:
+                break
+            done += min(moment, end) - begin
+        return i, done
+
     def add_working_seconds(self, start: datetime, seconds: float) -> datetime:
         _require_aware(start)
         if seconds <= 0:
             return start.astimezone(UTC)
-        remaining = timedelta(seconds=seconds)
-        cursor = start.astimezone(self.tz)
-        day = cursor.date()
-        for _ in range(_MAX_DAYS):
-            for begin, end in self._periods_of(day):
-                if cursor >= end:
-                    continue
-                begin = max(begin, cursor)
-                available = end - begin
-                if remaining <= available:
-                    return (begin + remaining).astimezone(UTC)
-                remaining -= available
-            day += timedelta(days=1)
-        raise ValueError("no working time found within ten years: check the working calendar")
+        remaining = timedelta(seconds=seconds) // _MICRO
+        i, done = self._worked(_us(start), start.astimezone(self.tz).date())
+        target = done + remaining
+        first = self._first
+        assert first is not None  # set by _worked
+        # The first day whose working time reaches the target: a bisection of
+        # the running count, extended as far as it must go.
+        while self._cum[-1] < target:
+            if len(self._cum) - 1 - i >= _MAX_DAYS:
+                raise ValueError("no working time found within ten years: check the working calendar")
+            self._index(first + timedelta(days=len(self._cum) - 1), ahead=64)
+        k = bisect_left(self._cum, target, lo=i + 1)
+        if k - 1 - i >= _MAX_DAYS:
+            raise ValueError("no working time found within ten years: check the working calendar")
+        day = first + timedelta(days=k - 1)
+        running = self._cum[k - 1]
+        for begin, end in self._spans_us(day)[0]:
+            if running + (end - begin) >= target:
+                return _EPOCH + timedelta(microseconds=begin + (target - running))
+            running += end - begin
+        raise AssertionError("the running count of working time disagrees with the day's periods")
 
     def working_seconds_between(self, start: datetime, end: datetime) -> float:
         _require_aware(start)
         _require_aware(end)
         if end <= start:
             return 0.0
-        a, b = start.astimezone(self.tz), end.astimezone(self.tz)
-        total = 0.0
-        day = a.date()
-        while day <= b.date():
-            for begin, finish in self._periods_of(day):
-                lo, hi = max(begin, a), min(finish, b)
-                if hi > lo:
-                    total += (hi - lo).total_seconds()
-            day += timedelta(days=1)
-        return total
+        first = start.astimezone(self.tz).date()
+        self._index(first)  # the count begins at or before the start
+        _, a = self._worked(_us(start), first)
+        _, b = self._worked(_us(end), end.astimezone(self.tz).date())
+        return (b - a) / 1_000_000
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+_DAY = timedelta(days=1)
+
+
+def _us(moment: datetime) -> int:
+    return (moment - _EPOCH) // _MICRO
 
 
 def _require_aware(moment: datetime) -> None:

@@ -4,14 +4,16 @@ county's words, departments."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from flask import Response
+from flask import Response, current_app
 from pydantic import BaseModel, Field
 
 from app.api.answers import Listing, answer, iso
 from app.api.web import blueprint, ctx, errors
 from handlers.commands import ParamId, Query
 from handlers.places.communities import CommunityPage, all_units, community_page, search_communities
+from routing import CountyConfig
 
 bp = blueprint("reference", "/api/v1", "参考数据", public=True)
 
@@ -28,11 +30,26 @@ class CategoryOut(BaseModel):
     help: str
 
 
+# The categories answer, built once per version of the responsibility list:
+# a newly published version is a new CountyConfig (picked up within the
+# routing check interval, app/routing_versions.py), so the answer changes with it.
+_categories: tuple[CountyConfig, str] | None = None
+
+
 @bp.get("/categories", responses={200: Listing[CategoryOut]})
 def categories() -> Response:
     """居民可选的问题类别，含责任清单条目和办理时限"""
+    global _categories
+    county = ctx().county
+    cached = _categories
+    if cached is None or cached[0] is not county:
+        cached = _categories = (county, current_app.json.dumps(_listing(_category_items(county))))
+    return Response(cached[1], mimetype="application/json")
+
+
+def _category_items(county: CountyConfig) -> list[CategoryOut]:
     items = []
-    for c in ctx().county.categories.values():
+    for c in county.categories.values():
         item = CategoryOut(
             code=c.code,
             name=c.name,
@@ -46,20 +63,22 @@ def categories() -> Response:
         if c.clause is not None:
             item.clause = c.clause
         items.append(item)
-    return _everything(items)
+    return items
+
+
+def _listing(items: Sequence[BaseModel]) -> dict[str, Any]:
+    return {
+        "items": [i.model_dump(mode="json", exclude_unset=True) for i in items],
+        "page": 1,
+        "per_page": len(items),
+        "total": len(items),
+    }
 
 
 def _everything(items: Sequence[BaseModel]) -> Response:
     from flask import jsonify
 
-    return jsonify(
-        {
-            "items": [i.model_dump(mode="json", exclude_unset=True) for i in items],
-            "page": 1,
-            "per_page": len(items),
-            "total": len(items),
-        }
-    )
+    return jsonify(_listing(items))
 
 
 class CommunitySearch(Query):

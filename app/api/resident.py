@@ -9,7 +9,8 @@ from app.api.answers import CaseOut, CaseSummary, Listing, answer, case_out, cas
 from app.api.web import CaseId, Paging, blueprint, caller, ctx, errors
 from handlers.cases.queries import case_for, my_cases
 from handlers.cases.resident import Rating, Reopen, rate_case, reopen_case
-from handlers.cases.submit import NewCase, submit_case
+from handlers.cases.submit import NewCase
+from handlers.cases.submit import file_case as file_new_case
 
 bp = blueprint("resident", "/api/v1/cases", "居民")
 
@@ -34,8 +35,8 @@ def file_case(body: NewCase, header: FilingHeaders) -> Response:
 
     201：新立的工单；200：同一 Idempotency-Key 的重复提交，返回第一次的工单。
     """
-    case, created = submit_case(ctx(), caller().id, body, header.idempotency_key or None)
-    return answer(_case(case.id), 201 if created else 200)
+    case_id, created = file_new_case(ctx(), caller().id, body, header.idempotency_key or None)
+    return answer(_case(case_id), 201 if created else 200)
 
 
 @bp.get("/mine", responses={200: Listing[CaseSummary]})

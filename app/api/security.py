@@ -51,7 +51,7 @@ def authenticated_user() -> User:
     if uid is None:
         raise Unauthorized("请先登录", "login_required")
     services = current_app.extensions["services"]
-    with services.db.uow() as uow:
+    with services.db.read() as uow:
         user = uow.session.get(User, uid)
         if user is None:
             raise Unauthorized("账号不存在，请重新登录", "bad_token")

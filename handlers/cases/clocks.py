@@ -12,12 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Protocol
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import object_session
 
 from app.models import Case, Escalation
-from routing import CountyConfig, Duration, step_due_at
+from routing import CountyConfig, Duration, EscalationStep, step_due_at
 from routing.lifecycle import (
     ACCEPTED,
     ACCEPTED_CLOCK,
@@ -50,7 +52,22 @@ class DueStep:
     due_at: datetime
 
 
-def running_deadlines(case: Case) -> list[tuple[str, datetime, datetime]]:
+class Clocked(Protocol):
+    """What the clocks read of a case: a ``Case``, or the sweep's light copy of one."""
+
+    @property
+    def category(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def accept_due_at(self) -> datetime | None: ...
+    @property
+    def resolve_started_at(self) -> datetime | None: ...
+    @property
+    def resolve_due_at(self) -> datetime | None: ...
+
+
+def running_deadlines(case: Clocked) -> list[tuple[str, datetime, datetime]]:
     """(kind, window start, deadline) of the deadlines still running."""
     out = []
     start = case.resolve_started_at
@@ -66,21 +83,85 @@ def running_deadlines(case: Case) -> list[tuple[str, datetime, datetime]]:
     return out
 
 
-def plan(case: Case, county: CountyConfig) -> list[DueStep]:
+def _is_working(case: Clocked, county: CountyConfig, kind: str) -> bool:
+    category = county.categories.get(case.category)
+    if category is None:
+        return False
+    within = category.accept_within if kind == ACCEPT else category.resolve_within
+    return bool(within and within.is_working)
+
+
+@cache
+def _fraction_kinds(ladder: tuple[EscalationStep, ...]) -> frozenset[str]:
+    """The deadlines that have a step at a fraction of their window."""
+    return frozenset(k for s in ladder if s.fraction is not None for k in s.deadlines)
+
+
+def _window(
+    county: CountyConfig, kind: str, start: datetime, deadline: datetime, working: bool
+) -> float | None:
+    """The working time of a window, counted once for all its steps (and only
+    when a step falls at a fraction of it)."""
+    if not working or kind not in _fraction_kinds(county.escalation):
+        return None
+    return county.calendar.working_seconds_between(start, deadline)
+
+
+def _by_due(step: DueStep) -> tuple[datetime, str]:
+    return (step.due_at, step.deadline_kind)
+
+
+def plan(case: Clocked, county: CountyConfig) -> list[DueStep]:
     """Every ladder step of the running deadlines, in due order."""
     steps = []
-    category = county.categories.get(case.category)
     for kind, start, deadline in running_deadlines(case):
-        within = None
-        if category is not None:
-            within = category.accept_within if kind == ACCEPT else category.resolve_within
-        working = bool(within and within.is_working)
+        working = _is_working(case, county, kind)
+        window = _window(county, kind, start, deadline, working)
         for step in county.escalation:
             if kind not in step.deadlines:
                 continue
-            due = step_due_at(county.calendar, step, start, deadline, working)
+            due = step_due_at(county.calendar, step, start, deadline, working, window)
             steps.append(DueStep(kind, deadline, start, step.name, due))
-    return sorted(steps, key=lambda d: (d.due_at, d.deadline_kind))
+    return sorted(steps, key=_by_due)
+
+
+def due_and_next(
+    case: Clocked, county: CountyConfig, now: datetime, fired: set[tuple[str, datetime, str]]
+) -> tuple[list[DueStep], datetime | None]:
+    """What the sweep needs of ``plan``: the steps due by ``now`` and not yet
+    fired, in due order, and when the earliest other step not yet fired falls
+    due (the case's next look). The same answers as ``plan`` with less work:
+    an after-deadline step that cannot be due yet (its deadline plus the least
+    calendar time its delay spans is still ahead) is computed only while it
+    could still be the earliest of the rest."""
+    due: list[DueStep] = []
+    nxt: datetime | None = None
+    later: list[tuple[datetime, int, str, datetime, datetime, EscalationStep, bool]] = []
+    for kind, start, deadline in running_deadlines(case):
+        working = _is_working(case, county, kind)
+        window = _window(county, kind, start, deadline, working)
+        for step in county.escalation:
+            if kind not in step.deadlines:
+                continue
+            if step.after is not None:
+                bound = deadline + min_span(county, step.after)
+                if bound > now:
+                    later.append((bound, len(later), kind, start, deadline, step, working))
+                    continue
+            at = step_due_at(county.calendar, step, start, deadline, working, window)
+            if (kind, deadline, step.name) in fired:
+                continue
+            if at <= now:
+                due.append(DueStep(kind, deadline, start, step.name, at))
+            elif nxt is None or at < nxt:
+                nxt = at
+    for bound, _, kind, start, deadline, step, working in sorted(later):
+        if nxt is not None and bound >= nxt:
+            break
+        if (kind, deadline, step.name) not in fired:
+            at = step_due_at(county.calendar, step, start, deadline, working)
+            nxt = at if nxt is None or at < nxt else nxt
+    return sorted(due, key=_by_due), nxt
 
 
 def fired_steps(case: Case) -> set[tuple[str, datetime, str]]:
@@ -104,8 +185,13 @@ def schedule(
     """Set ``next_escalation_at`` to the earliest step not yet fired."""
     done = fired_steps(case) if fired is None else fired
     steps = plan(case, county) if planned is None else planned
-    pending = [d.due_at for d in steps if (d.deadline_kind, d.deadline_at, d.step) not in done]
-    case.next_escalation_at = min(pending) if pending else None
+    case.next_escalation_at = next_escalation(done, steps)
+
+
+def next_escalation(fired: set[tuple[str, datetime, str]], planned: list[DueStep]) -> datetime | None:
+    """The earliest planned step not yet fired (None: nothing left to look at)."""
+    pending = [d.due_at for d in planned if (d.deadline_kind, d.deadline_at, d.step) not in fired]
+    return min(pending) if pending else None
 
 
 def _sync_assignments(case: Case) -> None:

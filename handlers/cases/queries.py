@@ -125,7 +125,7 @@ def _applies(step: str, extension_pending: bool) -> bool:
 
 def case_for(ctx: Context, case_id: int, viewer: User) -> CaseView:
     """One case for a party to it; anyone else gets 404 (not even its existence)."""
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         s = uow.session
         case = s.scalar(
             select(Case)

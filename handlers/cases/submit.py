@@ -120,27 +120,28 @@ def _new_case(
     )
 
 
-def _reporter(ctx: Context, reporter_id: int, key: str | None, digest: str) -> tuple[str, Case | None]:
-    """The reporter's openid, and the case a repeated key already filed."""
-    with ctx.uow() as uow:
+def _reporter(ctx: Context, reporter_id: int, key: str | None, digest: str) -> tuple[str, int | None]:
+    """The reporter's openid, and the id of the case a repeated key already filed."""
+    with ctx.read() as uow:
         existing = _existing(uow.session, reporter_id, key, digest)
         existing_id = existing.id if existing is not None else None
         reporter = uow.session.get(User, reporter_id)
         if reporter is None:
             raise NotFound("账号不存在")
         openid = reporter.openid
-    return openid, load_case(ctx, existing_id) if existing_id is not None else None
+    return openid, existing_id
 
 
-def submit_case(
+def file_case(
     ctx: Context,
     reporter_id: int,
     cmd: NewCase,
     idempotency_key: str | None = None,
     channel: Channel | None = None,
-) -> tuple[Case, bool]:
-    """File the case; answers (case, created). A repeated idempotency key
-    answers the first case and files nothing."""
+) -> tuple[int, bool]:
+    """File the case; answers (case id, created) without reading it back (the
+    caller reads what it shows). A repeated idempotency key answers the first
+    case and files nothing."""
     category = ctx.county.categories.get(cmd.category)
     if category is None:
         raise Invalid("请选择有效的问题类别", "unknown_category")
@@ -155,6 +156,18 @@ def submit_case(
         # Counted once committed: a filing rolled back or answered from its key is not.
         ctx.metrics.case_filed(category.code)
         ctx.wake_outbox()
+    return case_id, created
+
+
+def submit_case(
+    ctx: Context,
+    reporter_id: int,
+    cmd: NewCase,
+    idempotency_key: str | None = None,
+    channel: Channel | None = None,
+) -> tuple[Case, bool]:
+    """``file_case``, answering the case itself (assignments and events loaded)."""
+    case_id, created = file_case(ctx, reporter_id, cmd, idempotency_key, channel)
     return load_case(ctx, case_id), created
 
 
@@ -209,7 +222,7 @@ def _write(ctx: Context, f: _Filing) -> tuple[int, bool]:
 
 def load_case(ctx: Context, case_id: int) -> Case:
     """A case with its assignments, events and community, detached for shaping."""
-    with ctx.uow() as uow:
+    with ctx.read() as uow:
         case = uow.session.scalar(
             select(Case)
             .where(Case.id == case_id)

@@ -16,6 +16,23 @@ from app.models.cases import MEDIA_FLAGGED
 from handlers.ports import JSONDict
 
 
+def event_row(
+    case_id: int, kind: str, at: datetime, *, note: str = "", step: str | None = None, **data: object
+) -> dict[str, object]:
+    """A system event (no actor) as a row for a bulk insert, as ``record`` would write it."""
+    return {
+        "case_id": case_id,
+        "at": at,
+        "kind": kind,
+        "actor_id": None,
+        "actor_label": "",
+        "department_id": None,
+        "note": note,
+        "step": step,
+        "data": JSONDict(data),
+    }
+
+
 def record(
     session: Session,
     case: Case,

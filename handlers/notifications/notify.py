@@ -11,14 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
+from app.db import executemany
 from app.models import Case, Notification, User
 from app.models.people import HANDLER, HEAD, STAFF_ROLES, SUPERVISOR, SUPERVISORS
 from handlers.ports import JSONDict
 from routing import CountyConfig
+
+OUTBOX = cast(Table, Notification.__table__)
 
 PAGES = {
     "resident": "pages/case/index?id={id}",
@@ -73,30 +77,41 @@ def case_payload(case: Case, county: CountyConfig) -> JSONDict:
     }
 
 
-def enqueue(
-    session: Session, now: datetime, purpose: str, case: Case | None, users: Iterable[User], payload: JSONDict
-) -> list[Notification]:
-    """A notification to each user once, opening the page that user needs."""
-    rows = []
+def outbox_rows(
+    now: datetime, purpose: str, case_id: int | None, users: Iterable[User], payload: JSONDict
+) -> list[dict[str, object]]:
+    """What ``enqueue`` writes, as rows for a bulk insert in the caller's transaction."""
+    rows: list[dict[str, object]] = []
     seen: set[int] = set()
     for user in users:
         if user.id in seen:
             continue
         seen.add(user.id)
         body = dict(payload)
-        if case is not None:
-            body["page"] = page_for(user, case.id)
-        row = Notification(
-            user_id=user.id,
-            case_id=case.id if case is not None else None,
-            purpose=purpose,
-            payload=body,
-            next_attempt_at=now,
-            created_at=now,
+        if case_id is not None:
+            body["page"] = page_for(user, case_id)
+        rows.append(
+            {
+                "user_id": user.id,
+                "case_id": case_id,
+                "purpose": purpose,
+                "payload": body,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
         )
-        session.add(row)
-        rows.append(row)
     return rows
+
+
+def enqueue(
+    session: Session, now: datetime, purpose: str, case: Case | None, users: Iterable[User], payload: JSONDict
+) -> int:
+    """A notification to each user once, opening the page that user needs,
+    written in the session's transaction with one executemany (the rows need
+    no ORM objects: nothing reads them back before the sender does);
+    answers how many were written."""
+    rows = outbox_rows(now, purpose, case.id if case is not None else None, users, payload)
+    return executemany(session.connection(), insert(OUTBOX), rows)
 
 
 def tell_reporter(

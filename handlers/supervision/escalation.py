@@ -12,58 +12,71 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
-from app.models import Case, Escalation, User
+from app.db import executemany, update_rows
+from app.models import Assignment, Case, CaseEvent, Community, Escalation, User
 from app.models.people import HANDLER, HEAD
-from handlers.cases.clocks import DueStep, plan, schedule
-from handlers.cases.timeline import record
+from handlers.cases.clocks import DueStep, due_and_next
+from handlers.cases.timeline import event_row
 from handlers.context import Context
-from handlers.notifications.notify import case_payload, enqueue, staff_of_all, supervisors
+from handlers.notifications.notify import OUTBOX, outbox_rows, staff_of_all, supervisors
+from handlers.ports import JSONDict
 from routing import TOWNSHIP_ROLE as LOCAL
 from routing import CountyConfig, order
 
 BATCH = 1000
+# The tables the sweep writes set-wise (Core, no ORM object per row).
+ESCALATIONS = cast(Table, Escalation.__table__)
+CASES = cast(Table, Case.__table__)
+EVENTS = cast(Table, CaseEvent.__table__)
 DEADLINE_LABEL = {"accept": "签收", "resolve": "办结"}
 
 
-def _insert_all(
-    s: Session, due: list[tuple[Case, DueStep]], now: datetime
-) -> set[tuple[int, str, datetime, str]]:
-    """Insert the batch's steps at once; answers the keys this call inserted
-    (a step another worker recorded first is skipped by the unique key)."""
+Key = tuple[int, str, datetime, str]
+ON_KEY = ["case_id", "deadline_kind", "deadline_at", "step"]
+
+
+def _insert_all(s: Session, due: list[tuple[DueCase, DueStep]], now: datetime) -> set[Key]:
+    """Insert the batch's steps; answers the keys this call inserted (a step
+    another worker recorded first is skipped by the unique key).
+
+    The cases are locked (SQLite's write lock, PostgreSQL's FOR UPDATE) and
+    their fired steps read since, so normally every row lands: one plain
+    executemany, checked by its row count, inside a savepoint. Should a row
+    have been skipped after all, the savepoint is undone and the rows are
+    inserted again with RETURNING, which names the ones that landed."""
     if not due:
         return set()
-    s.flush()
+    table = ESCALATIONS
     insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
-    inserted: set[tuple[int, str, datetime, str]] = set()
-    for start in range(0, len(due), 500):
-        chunk = due[start : start + 500]
-        stmt = (
-            insert(Escalation)
-            .values(
-                [
-                    {
-                        "case_id": case.id,
-                        "deadline_kind": step.deadline_kind,
-                        "deadline_at": step.deadline_at,
-                        "step": step.step,
-                        "due_at": step.due_at,
-                        "fired_at": now,
-                    }
-                    for case, step in chunk
-                ]
-            )
-            .on_conflict_do_nothing(index_elements=["case_id", "deadline_kind", "deadline_at", "step"])
-            .returning(Escalation.case_id, Escalation.deadline_kind, Escalation.deadline_at, Escalation.step)
-        )
-        inserted.update((c, k, at, st) for c, k, at, st in s.execute(stmt))
-    return inserted
+    stmt = insert(table).on_conflict_do_nothing(index_elements=ON_KEY)
+    rows = [
+        {
+            "case_id": case.id,
+            "deadline_kind": step.deadline_kind,
+            "deadline_at": step.deadline_at,
+            "step": step.step,
+            "due_at": step.due_at,
+            "fired_at": now,
+        }
+        for case, step in due
+    ]
+    conn = s.connection()
+    savepoint = conn.begin_nested()
+    if executemany(conn, stmt, rows) == len(rows):
+        savepoint.commit()
+        return {(case.id, step.deadline_kind, step.deadline_at, step.step) for case, step in due}
+    savepoint.rollback()
+    returning = stmt.returning(table.c.case_id, table.c.deadline_kind, table.c.deadline_at, table.c.step)
+    return {(c, k, at, st) for c, k, at, st in conn.execute(returning, rows)}
 
 
 class Recipients:
@@ -90,7 +103,7 @@ class Recipients:
             self._supervisors = supervisors(self.s)
         return self._supervisors
 
-    def for_step(self, case: Case, notify: tuple[str, ...]) -> list[User]:
+    def for_step(self, case: DueCase, notify: tuple[str, ...]) -> list[User]:
         users: list[User] = []
         primary = [case.primary_department_id] if case.primary_department_id else []
         if "primary_staff" in notify:
@@ -98,8 +111,7 @@ class Recipients:
         if "department_heads" in notify:
             users += self.staff(primary, (HEAD,))
         if "township" in notify:
-            townships = [a.department_id for a in case.assignments if a.role == LOCAL]
-            users += self.staff(townships, (HANDLER, HEAD))
+            users += self.staff(case.townships, (HANDLER, HEAD))
         if "supervisors" in notify:
             users += self.supervisors()
         return users
@@ -117,33 +129,157 @@ def overdue_text(seconds: float) -> str:
     return f"{days} 天 {rest // 3600} 小时" if rest >= 3600 else f"{days} 天"
 
 
+class Written:
+    """The timeline events and notifications of a sweep batch, written with one
+    executemany each instead of an ORM object per row."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, object]] = []
+        self.notifications: list[dict[str, object]] = []
+        # Cases whose step reached or next look moved (id and the two columns).
+        self.clocks: list[dict[str, object]] = []
+
+    def flush(self, s: Session) -> None:
+        """Write the batch with one executemany a table. The loaded cases are
+        not changed as objects: the session has nothing left to flush."""
+        conn = s.connection()
+        update_rows(conn, CASES, self.clocks)
+        executemany(conn, insert(EVENTS), self.events)
+        executemany(conn, insert(OUTBOX), self.notifications)
+
+
+def _payload(case: DueCase, county: CountyConfig) -> JSONDict:
+    """What ``case_payload`` says of a case, from the sweep's copy of it."""
+    category = county.categories.get(case.category)
+    return {
+        "number": case.number,
+        "category": category.name if category else case.category,
+        "community": case.community,
+    }
+
+
 def _fire(
-    s: Session, case: Case, due: DueStep, now: datetime, county: CountyConfig, people: Recipients
+    case: DueCase, due: DueStep, now: datetime, county: CountyConfig, people: Recipients, out: Written
 ) -> None:
     step = next(x for x in county.escalation if x.name == due.step)
     late = overdue_text((now - due.deadline_at).total_seconds())
     note = f"{step.label}：{DEADLINE_LABEL[due.deadline_kind]}期限 {due.deadline_at.astimezone(county.calendar.tz):%Y-%m-%d %H:%M}"
     if late:
         note += f"，已超期 {late}"
-    record(
-        s,
-        case,
-        "escalated",
-        now,
-        note=note,
-        step=due.step,
-        deadline=due.deadline_kind,
-        deadline_at=due.deadline_at.isoformat(),
+    out.events.append(
+        event_row(
+            case.id,
+            "escalated",
+            now,
+            note=note,
+            step=due.step,
+            deadline=due.deadline_kind,
+            deadline_at=due.deadline_at.isoformat(),
+        )
     )
-    enqueue(
-        s,
+    out.notifications += outbox_rows(
         now,
         "escalation",
-        case,
+        case.id,
         people.for_step(case, step.notify),
-        case_payload(case, county)
+        _payload(case, county)
         | {"step": step.label, "note": note, "deadline": due.deadline_at.isoformat(), "level": due.step},
     )
+
+
+@dataclass(slots=True)
+class DueCase:
+    """What the sweep reads of a due case: its clocks, what its messages say,
+    who hears of it. Plain values from one query, not an ORM object."""
+
+    id: int
+    number: str
+    category: str
+    config_version: str
+    status: str
+    accept_due_at: datetime | None
+    resolve_started_at: datetime | None
+    resolve_due_at: datetime | None
+    escalation_step: str | None
+    next_escalation_at: datetime | None
+    primary_department_id: int | None
+    community: str
+    townships: list[int] = field(default_factory=list)
+
+
+def _due_cases(s: Session, now: datetime, batch: int) -> list[DueCase]:
+    # Through the index on next_escalation_at: only what is due is read.
+    stmt = (
+        select(
+            Case.id,
+            Case.number,
+            Case.category,
+            Case.config_version,
+            Case.status,
+            Case.accept_due_at,
+            Case.resolve_started_at,
+            Case.resolve_due_at,
+            Case.escalation_step,
+            Case.next_escalation_at,
+            Case.primary_department_id,
+            Community.name,
+        )
+        .join(Community, Community.id == Case.community_id)
+        .where(Case.next_escalation_at <= now)
+        .order_by(Case.next_escalation_at, Case.id)
+        .limit(batch)
+    )
+    if s.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True, of=Case.__table__)
+    cases = [DueCase(*row) for row in s.execute(stmt)]
+    if cases:
+        by_id = {c.id: c for c in cases}
+        for case_id, department_id in s.execute(
+            select(Assignment.case_id, Assignment.department_id)
+            .where(Assignment.case_id.in_(list(by_id)), Assignment.role == LOCAL)
+            .order_by(Assignment.id)
+        ):
+            by_id[case_id].townships.append(department_id)
+    return cases
+
+
+def _fired_of(s: Session, cases: list[DueCase]) -> dict[int, set[tuple[str, datetime, str]]]:
+    done: dict[int, set[tuple[str, datetime, str]]] = defaultdict(set)
+    for kind, at, step, case_id in s.execute(
+        select(Escalation.deadline_kind, Escalation.deadline_at, Escalation.step, Escalation.case_id).where(
+            Escalation.case_id.in_([c.id for c in cases])
+        )
+    ):
+        done[case_id].add((kind, at, step))
+    return done
+
+
+def _sweep_batch(ctx: Context, s: Session, cases: list[DueCase], now: datetime) -> list[str]:
+    """Fire what is due of these cases and move their clocks on; answers the
+    steps this call fired. Rows are written set-wise: the steps, the
+    events, the notifications and the cases' new clocks one executemany each."""
+    people = Recipients(s)
+    done = _fired_of(s, cases)
+    county = {case.id: ctx.county_of(case.config_version) for case in cases}
+    looked = {case.id: due_and_next(case, county[case.id], now, done[case.id]) for case in cases}
+    due = [(case, step) for case in cases for step in looked[case.id][0]]
+    inserted = _insert_all(s, due, now)
+    out = Written()
+    fired: list[str] = []
+    reached = {case.id: case.escalation_step for case in cases}
+    for case, step in due:
+        if (case.id, step.deadline_kind, step.deadline_at, step.step) in inserted:
+            _fire(case, step, now, county[case.id], people, out)
+            fired.append(step.step)
+        rank = order(county[case.id].escalation)
+        if reached[case.id] is None or rank[step.step] > rank.get(reached[case.id] or "", -1):
+            reached[case.id] = step.step
+    for case in cases:
+        nxt = looked[case.id][1]
+        if nxt != case.next_escalation_at or reached[case.id] != case.escalation_step:
+            out.clocks.append({"id": case.id, "escalation_step": reached[case.id], "next_escalation_at": nxt})
+    out.flush(s)
+    return fired
 
 
 def sweep(ctx: Context, batch: int = BATCH) -> int:
@@ -165,53 +301,16 @@ def _sweep(ctx: Context, batch: int) -> int:
     while True:
         with ctx.uow() as uow:
             s = uow.session
-            # Through the index on next_escalation_at: only what is due is read.
-            stmt = (
-                select(Case)
-                .where(Case.next_escalation_at <= now)
-                .order_by(Case.next_escalation_at, Case.id)
-                .limit(batch)
-                .options(selectinload(Case.assignments))
-            )
-            if s.get_bind().dialect.name == "postgresql":
-                stmt = stmt.with_for_update(skip_locked=True, of=Case)
-            cases = [c for c in s.scalars(stmt) if c.id not in seen]
+            loaded = _due_cases(s, now, batch)
+            cases = [c for c in loaded if c.id not in seen]
             if not cases:
                 return fired
             seen.update(c.id for c in cases)
-            people = Recipients(s)
-            done: dict[int, set[tuple[str, datetime, str]]] = defaultdict(set)
-            for kind, at, step, case_id in s.execute(
-                select(
-                    Escalation.deadline_kind, Escalation.deadline_at, Escalation.step, Escalation.case_id
-                ).where(Escalation.case_id.in_([c.id for c in cases]))
-            ):
-                done[case_id].add((kind, at, step))
-            county = {case.id: ctx.county_of(case.config_version) for case in cases}
-            planned = {case.id: plan(case, county[case.id]) for case in cases}
-            due = [
-                (case, step)
-                for case in cases
-                for step in planned[case.id]
-                if step.due_at <= now
-                and (step.deadline_kind, step.deadline_at, step.step) not in done[case.id]
-            ]
-            inserted = _insert_all(s, due, now)
-            steps: list[str] = []
-            for case, step in due:
-                if (case.id, step.deadline_kind, step.deadline_at, step.step) in inserted:
-                    _fire(s, case, step, now, county[case.id], people)
-                    steps.append(step.step)
-                done[case.id].add((step.deadline_kind, step.deadline_at, step.step))
-                rank = order(county[case.id].escalation)
-                if case.escalation_step is None or rank[step.step] > rank.get(case.escalation_step, -1):
-                    case.escalation_step = step.step
-            for case in cases:
-                schedule(case, county[case.id], done[case.id], planned[case.id])
+            steps = _sweep_batch(ctx, s, cases, now)
             uow.commit()
         for name in steps:  # counted once committed
             ctx.metrics.escalated(name)
         fired += len(steps)
         ctx.wake_outbox()
-        if len(cases) < batch:
+        if len(loaded) < batch:
             return fired

@@ -161,6 +161,27 @@ def test_a_version_takes_effect_at_its_time(client: Any, services: Any, admin: d
     )
 
 
+def test_the_categories_answer_follows_the_version_in_effect(
+    client: Any, services: Any, admin: dict[str, str]
+) -> None:
+    """The answer is built once per version (cached): a version taking effect
+    changes it at this process's next look, as the contract allows."""
+
+    def dog() -> dict[str, Any]:
+        items = client.get("/api/v1/categories").get_json()["items"]
+        return next(c for c in items if c["code"] == "dog_unleashed")
+
+    before = dog()
+    assert dog() == before  # served from the cache: the same answer
+    assert _publish(client, admin, document("2026.4"), effective_from="2099-07-01").status_code == 201
+    services.routing.changed()
+    assert dog() == before  # not in effect yet: still the answer of the version in effect
+    services.clock = FixedClock(services.clock.now().replace(year=2099, month=7, day=2))
+    services.routing.changed()  # this process looks again now rather than within 5 s
+    after = dog()
+    assert after["resolve_within"] == "2wd" and before["resolve_within"] != "2wd"
+
+
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [

@@ -76,6 +76,7 @@ def county_with(**sections: Any) -> CountyConfig:
 def _context(db: Database, clock: FixedClock) -> Context:
     return Context(
         uow=db.uow,
+        reader=db.read,
         clock=clock,
         county=county(),
         photos=MemoryPhotoStore(),

@@ -4,6 +4,7 @@ recipients, however late it runs and however many workers run it."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +13,7 @@ import pytest
 from app.models import Case, Escalation
 from handlers.cases.handling import ExtensionRequest, request_extension
 from handlers.cases.resident import Reopen, reopen_case
+from handlers.supervision import escalation
 from handlers.supervision.actions import decide_extension
 from handlers.supervision.escalation import sweep
 from tests.unit.handlers.conftest import World
@@ -262,3 +264,34 @@ def test_how_late_a_step_is_reads_like_a_person_says_it(seconds: float, said: st
     from handlers.supervision.escalation import overdue_text
 
     assert overdue_text(seconds) == said
+
+
+def test_a_step_another_worker_recorded_meanwhile_is_told_by_that_worker_only(
+    world: World, cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plain insert of the batch's steps is checked by its row count: when
+    a step landed elsewhere between this sweep's read of the fired steps and
+    its insert, the batch goes again with RETURNING and only the steps this
+    sweep inserted are told."""
+    other = world.file(cast.reporter).id
+    world.clock.at = ACCEPT_OVERDUE
+    with world.db.uow() as uow:
+        case = uow.session.get(Case, cast.case_id)
+        assert case is not None and case.accept_due_at is not None
+        uow.session.add(
+            Escalation(
+                case_id=cast.case_id,
+                deadline_kind="accept",
+                deadline_at=case.accept_due_at,
+                step="overdue",
+                due_at=ACCEPT_OVERDUE,
+                fired_at=ACCEPT_OVERDUE,
+            )
+        )
+        uow.commit()
+    # This sweep read no fired step: as if the other worker's insert came after its read.
+    monkeypatch.setattr(escalation, "_fired_of", lambda s, cases: defaultdict(set))
+    assert sweep(world.ctx) == 1
+    assert _fired(world, cast.case_id) == [] and _told(world, cast.case_id, "overdue") == set()
+    assert _fired(world, other) == [("accept", "overdue")] and _told(world, other, "overdue")
+    assert world.case(cast.case_id).escalation_step == "overdue"  # its clocks still move on
