@@ -57,6 +57,17 @@ def _companies() -> list[tuple[str, bool]]:
     return [(v.company.name, v.company.blacklisted_at is not None) for v in company_overview(ctx())]
 
 
+def _imported() -> ImportResult | None:
+    """The summary of an import this page was redirected to after (its counts
+    in the query string, so a reload does not send the file again)."""
+    if request.args.get("ok") != "imported":
+        return None
+    created, updated = request.args.get("created", ""), request.args.get("updated", "")
+    if not (created.isascii() and created.isdigit() and updated.isascii() and updated.isdigit()):
+        return None
+    return ImportResult(created=int(created), updated=int(updated), errors=[])
+
+
 def _list_page(
     error: str = "", status: int = 200, result: ImportResult | None = None, problems: list[str] | None = None
 ) -> tuple[str, int]:
@@ -71,9 +82,11 @@ def _list_page(
         townships=_townships(),
         companies=_companies(),
         columns=COLUMNS,
-        result=result,
+        result=result or _imported(),
         problems=problems or [],
         error=error,
+        # What was typed into a refused "new community" form, shown again.
+        typed=request.form if request.method == "POST" and error else {},
         notice=DONE.get(request.args.get("ok", "")),
     )
 
@@ -97,15 +110,16 @@ def community_create() -> Response | Any:
 
 @bp.post("/communities/import")
 @needs(ADMIN)
-def community_import() -> tuple[str, int]:
-    """The import's summary when accepted, each row's problem when refused."""
+def community_import() -> Response | tuple[str, int]:
+    """Each row's problem when refused; when accepted, on to the list with
+    the import's summary."""
     try:
         result = import_communities(ctx(), viewer().id, uploaded_sheet())
     except DomainError as exc:
         return _list_page(exc.message, status_of(exc))
     if result.errors:
         return _list_page(result.message, 422, result)
-    return _list_page(result=result)
+    return done("/console/communities", "imported", created=str(result.created), updated=str(result.updated))
 
 
 @bp.get("/communities.xlsx")
