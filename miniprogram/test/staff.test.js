@@ -26,6 +26,24 @@ test('bind: the reminders are asked inside the bind tap, then counted for the ne
   expect(p.wx.calls.refused).toEqual([])
 })
 
+test('bind: the invite\'s QR code fills the binding code; anything else is said plainly', async () => {
+  const p = render('pages/staff/bind/index', { as: 'newcomer', wxSettings: { privacyAgreed: true } })
+  p.wx.scripted.scan = () => ({ result: 'https://xiaoqu.example.gov.cn/console/l/ABCD1234' })
+  p.tap('.scan-code')
+  await flush()
+  expect(p.text('.error')).toContain('不是绑定码的二维码')
+  p.wx.scripted.scan = () => ({ result: 'abcd-efgh-jkmn' })
+  p.tap('.scan-code')
+  await flush()
+  expect(p.has('.error')).toBe(false)
+  expect(p.wx.calls.scanCode).toHaveLength(2)
+  p.tap('.bind')
+  expect(p.wx.calls.subscribe).toEqual([['TPL_NEW', 'TPL_ESC']])
+  await flush()
+  expect(p.text('.bound')).toBe('综合执法局 · 承办人')
+  expect(p.wx.calls.refused).toEqual([])
+})
+
 test('a wrong binding code says so, and nothing is bound', async () => {
   const p = render('pages/staff/bind/index', { as: 'newcomer' })
   p.type('.binding-code', 'ZZZZ-ZZZZ-ZZZZ')

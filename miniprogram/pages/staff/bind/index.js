@@ -5,11 +5,31 @@ const { request, setUser } = require('../../../utils/request')
 const subscribe = require('../../../utils/subscribe')
 const labels = require('../../../utils/labels')
 
+// A binding code as the console's invite QR holds it, or as typed: 12 letters
+// and digits, in groups of four.
+function bindingCode(text) {
+  const bare = String(text || '').toUpperCase().replace(/[\s-]/g, '')
+  return /^[A-Z0-9]{12}$/.test(bare) ? bare.match(/.{4}/g).join('-') : null
+}
+
 Component({
   data: { code: '', busy: false, error: '', bound: null, purposes: subscribe.PURPOSES.staff },
   methods: {
     onLoad() {
       subscribe.prefetch()
+    },
+    scan() {
+      wx.scanCode({
+        scanType: ['qrCode'],
+        success: (res) => {
+          const code = bindingCode(res.result)
+          if (code) this.setData({ code, error: '' })
+          else this.setData({ error: '这不是绑定码的二维码，请扫描管理员电脑上“邀请”页的二维码，或直接输入绑定码' })
+        },
+        fail: (err) => {
+          if (!/cancel/.test((err && err.errMsg) || '')) this.setData({ error: '没有扫到二维码，请重试，或直接输入绑定码' })
+        },
+      })
     },
     onCode(e) {
       this.setData({ code: e.detail.value.toUpperCase(), error: '' })
