@@ -4,13 +4,17 @@ sweep must next look at a case."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from app.models import Case
-from handlers.cases.clocks import min_span, plan, rating_deadline, schedule
+from handlers.cases.clocks import due_and_next, min_span, plan, rating_deadline, schedule
 from handlers.supervision.actions import decide_extension
 from routing import Duration
-from tests.unit.handlers.conftest import START, World, county_with
+from tests.unit.handlers.conftest import START, World, county, county_with
 
 
 def _utc(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
@@ -155,3 +159,44 @@ def test_min_span_is_a_lower_bound_of_the_calendar_time_a_duration_takes(world: 
     assert min_span(county, Duration(3, "wh")) == timedelta(hours=3)
     start = _utc(5, 10)
     assert county.calendar.add(start, Duration(2, "wd")) - start >= min_span(county, Duration(2, "wd"))
+
+
+@dataclass(frozen=True)
+class _Clocks:
+    category: str
+    status: str
+    accept_due_at: datetime | None
+    resolve_started_at: datetime | None
+    resolve_due_at: datetime | None
+
+
+_COUNTY = county()
+_CATEGORIES = sorted(_COUNTY.categories)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    category=st.sampled_from(_CATEGORIES),
+    status=st.sampled_from(["dispatched", "accepted", "reopened", "resolved"]),
+    filed_minutes=st.integers(0, 60 * 24 * 40),
+    now_minutes=st.integers(-60 * 24, 60 * 24 * 60),
+    fired_bits=st.integers(0, 2**16 - 1),
+)
+def test_the_sweeps_shortcut_answers_what_the_whole_plan_answers(
+    category: str, status: str, filed_minutes: int, now_minutes: int, fired_bits: int
+) -> None:
+    """``due_and_next`` skips steps that cannot be due yet; whatever the case,
+    the moment and the steps already fired, it answers what ``plan`` gives:
+    the unfired steps due by now, and the earliest unfired one after."""
+    started = START + timedelta(minutes=filed_minutes)
+    kind = _COUNTY.categories[category]
+    accept = started + timedelta(hours=8 * (1 + filed_minutes % 3))
+    resolve = started + timedelta(days=1 + filed_minutes % 9)
+    case = _Clocks(category, status, accept if kind.accept_within else None, started, resolve)
+    now = started + timedelta(minutes=now_minutes)
+    whole = plan(case, _COUNTY)
+    fired = {(d.deadline_kind, d.deadline_at, d.step) for i, d in enumerate(whole) if fired_bits >> i & 1}
+    unfired = [d for d in whole if (d.deadline_kind, d.deadline_at, d.step) not in fired]
+    due, nxt = due_and_next(case, _COUNTY, now, fired)
+    assert due == [d for d in unfired if d.due_at <= now]
+    assert nxt == min((d.due_at for d in unfired if d.due_at > now), default=None)
