@@ -236,3 +236,12 @@ def start_in_web_process(app: Flask) -> None:
     scheduler = build_scheduler(jobs)
     scheduler.start()
     app.extensions["scheduler"] = scheduler
+    app.extensions["jobs"] = jobs
+
+
+def stop_in_web_process(app: Flask, timeout: float = 10.0) -> None:
+    """Stop the jobs ``start_in_web_process`` started: the scheduler, then a
+    send running in the background (it holds a database connection until it
+    ends, so the pool is closed only after it)."""
+    app.extensions["scheduler"].shutdown(wait=True)
+    app.extensions["jobs"].finish(timeout)
