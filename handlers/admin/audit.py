@@ -8,7 +8,7 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from app.models import Change, User
@@ -16,6 +16,7 @@ from app.models.people import ADMIN
 from handlers.commands import ParamId, ParamInt, Query
 from handlers.context import Context
 from handlers.errors import Forbidden, Invalid
+from handlers.paging import one_page
 from handlers.ports import JSONDict
 from routing.periods import parse_day
 
@@ -112,15 +113,7 @@ def list_changes(ctx: Context, user_id: int, f: ChangeFilter) -> tuple[list[Chan
     with ctx.uow() as uow:
         s = uow.session
         admin(s, user_id)
-        total = s.scalar(select(func.count(Change.id)).where(*where)) or 0
-        rows = list(
-            s.scalars(
-                select(Change)
-                .where(*where)
-                .order_by(Change.at.desc(), Change.id.desc())
-                .limit(f.per_page)
-                .offset((f.page - 1) * f.per_page)
-            )
-        )
+        order = (Change.at.desc(), Change.id.desc())
+        rows, total = one_page(s, Change, where, order, f.page, f.per_page)
         s.expunge_all()
     return rows, total

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pydantic import Field, model_validator
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from app.models import Community, CommunityCompany, Department, PropertyCompany
@@ -16,6 +16,7 @@ from handlers.admin.audit import admin, record_change
 from handlers.commands import Command, ParamId, ParamInt, Query
 from handlers.context import Context
 from handlers.errors import Conflict, Invalid, NotFound
+from handlers.paging import one_page
 from handlers.ports import JSONDict
 from handlers.property.companies import find_company, serve
 
@@ -147,16 +148,8 @@ def list_communities(ctx: Context, user_id: int, f: CommunityFilter) -> tuple[li
         admin(s, user_id)
         if f.township:
             where.append(Community.township_id == township_named(s, f.township).id)
-        total = s.scalar(select(func.count(Community.id)).where(*where)) or 0
-        rows = list(
-            s.scalars(
-                select(Community)
-                .where(*where)
-                .order_by(Community.township_id, Community.name, Community.id)
-                .limit(f.per_page)
-                .offset((f.page - 1) * f.per_page)
-            )
-        )
+        order = (Community.township_id, Community.name, Community.id)
+        rows, total = one_page(s, Community, where, order, f.page, f.per_page)
         s.expunge_all()
     return rows, total
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,7 @@ from handlers.admin.audit import Actor, admin, record_change
 from handlers.commands import Command
 from handlers.context import Context
 from handlers.errors import Conflict, Invalid, NotFound
+from handlers.paging import one_page
 from handlers.seed import ensure_units
 from routing import ConfigError, CountyConfig, check_document, parse_document
 from routing.diff import Changes, diff
@@ -210,10 +211,7 @@ def list_versions(ctx: Context, user_id: int, page: int, per_page: int) -> tuple
         s = uow.session
         admin(s, user_id)
         current = version_in_effect(s, ctx.now())
-        total = s.scalar(select(func.count(RoutingVersion.id))) or 0
-        rows = s.scalars(
-            select(RoutingVersion).order_by(*NEWEST_FIRST).limit(per_page).offset((page - 1) * per_page)
-        )
+        rows, total = one_page(s, RoutingVersion, (), NEWEST_FIRST, page, per_page)
         return [_info(r, r.version == current) for r in rows], total
 
 

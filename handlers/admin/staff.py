@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, select
 
 from app.models import Department, StaffInvite, Subscription, User
 from app.models.people import STAFF_ROLES
@@ -18,6 +18,7 @@ from handlers.admin.audit import admin
 from handlers.commands import Command, ParamId, ParamInt, Query
 from handlers.context import Context
 from handlers.errors import Invalid, NotFound
+from handlers.paging import one_page
 
 Role = Literal["handler", "head", "supervisor", "admin"]
 
@@ -84,16 +85,8 @@ def list_staff(ctx: Context, user_id: int, f: StaffFilter) -> tuple[list[StaffMe
             if unit is None:
                 raise Invalid(f"找不到部门或乡镇(街道)：{f.department}", "unknown_department")
             where.append(User.department_id == unit)
-        total = s.scalar(select(func.count(User.id)).where(*where)) or 0
-        users = list(
-            s.scalars(
-                select(User)
-                .where(*where)
-                .order_by(User.department_id, User.role, User.id)
-                .limit(f.per_page)
-                .offset((f.page - 1) * f.per_page)
-            )
-        )
+        order = (User.department_id, User.role, User.id)
+        users, total = one_page(s, User, where, order, f.page, f.per_page)
         subs = list(s.scalars(select(Subscription).where(Subscription.user_id.in_([u.id for u in users]))))
         s.expunge_all()
     return _members(ctx, users, subs), total

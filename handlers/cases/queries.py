@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import Case, CaseEvent, Extension, Photo, User
 from handlers.cases.access import MAX_REFERRALS, actors_of, can_view, department_role, photo_visible_to
 from handlers.context import Context
 from handlers.errors import NotFound
+from handlers.paging import one_page
 from routing import CountyConfig
 from routing.lifecycle import actions
 
@@ -155,6 +156,10 @@ def case_for(ctx: Context, case_id: int, viewer: User) -> CaseView:
     return view
 
 
+# Lists of cases: the newest first.
+NEWEST = (Case.created_at.desc(), Case.id.desc())
+
+
 def my_cases(ctx: Context, user_id: int, page: int, per_page: int) -> tuple[list[Case], int]:
     """The reporter's cases, newest first, with the surviving cases of merged ones."""
     with ctx.uow() as uow:
@@ -163,16 +168,6 @@ def my_cases(ctx: Context, user_id: int, page: int, per_page: int) -> tuple[list
             Case.reporter_id == user_id, Case.merged_into_id.is_not(None)
         )
         where = or_(Case.reporter_id == user_id, Case.id.in_(merged_into))
-        total = s.scalar(select(func.count(Case.id)).where(where)) or 0
-        cases = list(
-            s.scalars(
-                select(Case)
-                .where(where)
-                .options(selectinload(Case.assignments))
-                .order_by(Case.created_at.desc(), Case.id.desc())
-                .limit(per_page)
-                .offset((page - 1) * per_page)
-            )
-        )
+        cases, total = one_page(s, Case, (where,), NEWEST, page, per_page, (selectinload(Case.assignments),))
         s.expunge_all()
     return cases, total

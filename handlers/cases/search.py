@@ -7,15 +7,17 @@ from datetime import datetime, time, timedelta
 from typing import Literal
 
 from pydantic import Field
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.models import Case, Community, User
 from handlers.cases.access import visible_cases
 from handlers.cases.clocks import past_deadline
+from handlers.cases.queries import NEWEST
 from handlers.commands import ParamId, ParamInt, Query
 from handlers.context import Context
 from handlers.errors import Invalid, NotFound
+from handlers.paging import one_page
 from routing.lifecycle import OPEN, STATUSES
 from routing.periods import parse_day
 
@@ -89,17 +91,8 @@ def search_cases(ctx: Context, viewer: User, f: CaseSearch) -> tuple[list[Case],
     where = and_(visible_cases(viewer), *_conditions(ctx, f))
     with ctx.uow() as uow:
         s = uow.session
-        total = s.scalar(select(func.count(Case.id)).where(where)) or 0
-        cases = list(
-            s.scalars(
-                select(Case)
-                .where(where)
-                .options(selectinload(Case.assignments))
-                .order_by(Case.created_at.desc(), Case.id.desc())
-                .limit(f.per_page)
-                .offset((f.page - 1) * f.per_page)
-            )
-        )
+        with_departments = (selectinload(Case.assignments),)
+        cases, total = one_page(s, Case, (where,), NEWEST, f.page, f.per_page, with_departments)
         s.expunge_all()
     return cases, total
 
