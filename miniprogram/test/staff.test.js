@@ -27,9 +27,12 @@ test('bind: the reminders are asked inside the bind tap, then counted for the ne
 })
 
 test('bind: the invite\'s QR code fills the binding code; anything else is said plainly', async () => {
-  const p = render('pages/staff/bind/index', { as: 'newcomer', wxSettings: { privacyAgreed: true } })
+  const p = render('pages/staff/bind/index', { as: 'newcomer' })
   p.wx.scripted.scan = () => ({ result: 'https://xiaoqu.example.gov.cn/console/l/ABCD1234' })
   p.tap('.scan-code')
+  await flush()
+  expect(p.text('.privacy')).toContain('扫描二维码') // the camera waits for consent
+  p.agreePrivacy()
   await flush()
   expect(p.text('.error')).toContain('不是绑定码的二维码')
   p.wx.scripted.scan = () => ({ result: 'abcd-efgh-jkmn' })

@@ -144,6 +144,12 @@ test('console login: scan, see what is confirmed, confirm, read the result', asy
   await flush()
   p.tap('.scan')
   await flush()
+  // The camera needs consent to the privacy guide first: the popup says why.
+  expect(p.wx.calls.scanCode).toHaveLength(0)
+  expect(p.text('.privacy')).toContain('扫描二维码')
+  p.agreePrivacy()
+  await flush()
+  expect(p.wx.calls.scanCode).toHaveLength(1)
   expect(p.text('.who')).toContain('住建局 · 督办人员')
   expect(p.text('.display-code')).toBe('ABCD-1234')
   p.tap('.confirm')

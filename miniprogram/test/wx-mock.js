@@ -19,7 +19,7 @@ const path = require('path')
 const APP = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'app.json'), 'utf8'))
 const TABS = APP.tabBar.list.map((t) => t.pagePath)
 
-const PRIVACY_APIS = ['chooseLocation', 'getLocation', 'getFuzzyLocation', 'chooseMedia', 'chooseImage', 'chooseVideo', 'saveImageToPhotosAlbum', 'requirePrivacyAuthorize']
+const PRIVACY_APIS = ['chooseLocation', 'getLocation', 'getFuzzyLocation', 'chooseMedia', 'chooseImage', 'chooseVideo', 'saveImageToPhotosAlbum', 'scanCode', 'requirePrivacyAuthorize']
 const TAP_ONLY = 'requestSubscribeMessage:fail can only be invoked by user TAP gesture.'
 const TOO_MANY = 'requestSubscribeMessage:fail Templates count out of max bounds'
 
@@ -173,6 +173,13 @@ function privacyApis(m) {
     saveImageToPhotosAlbum(options) {
       privacyGate(m, 'saveImageToPhotosAlbum', options, () => answer(options, true, {}))
     },
+    scanCode(options) {
+      // The camera: held back until the privacy guide is agreed to, like the album.
+      privacyGate(m, 'scanCode', options, () => {
+        calls.scanCode.push(options)
+        answer(options, true, scripted.scan())
+      })
+    },
   }
 }
 
@@ -191,10 +198,6 @@ function navigate(m, type, options) {
 function viewApis(m) {
   const calls = m.calls
   return {
-    scanCode(options) {
-      calls.scanCode.push(options)
-      answer(options, true, m.scripted.scan())
-    },
     previewImage(options) {
       calls.previewImage.push(options)
       const urls = options.urls
