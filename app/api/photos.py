@@ -51,7 +51,7 @@ def _one_file() -> bytes:
     return data
 
 
-@bp.post("", responses={201: UploadedPhotoOut})
+@bp.post("", responses={201: UploadedPhotoOut} | errors(429))
 @limiter.limit(UPLOAD_LIMIT, error_message=UPLOAD_MESSAGE)
 def upload(form: Upload) -> Response:
     """上传一张照片（multipart/form-data，字段名 file；每人每分钟最多 30 张）"""

@@ -136,6 +136,9 @@ def test_thirty_uploads_a_minute_per_user_then_a_429_in_chinese(client: Any, ser
     assert int(refused.headers["Retry-After"]) > 0
     assert _upload(client, other, 1).status_code == 201  # per user, not for everyone
     assert client.get("/api/v1/categories").status_code == 200  # other endpoints are not limited
+    # The published document says an upload may answer it (clients and schemathesis read it).
+    upload = client.get("/api/v1/openapi.json").get_json()["paths"]["/api/v1/photos"]["post"]
+    assert "429" in upload["responses"]
 
 
 def test_with_redis_the_count_is_shared_by_every_process(settings: Any, client: Any) -> None:
