@@ -16,6 +16,14 @@ from tests.helpers import file_case, login, make_staff
 
 pytestmark = pytest.mark.slow
 TEMPLATE = "TPL_NEW_CASE_PLACEHOLDER"
+SUBSCRIBE = "cgi-bin/message/subscribe/send"
+
+
+def _sent_rows(services: Any) -> int:
+    with services.db.uow() as uow:
+        return int(
+            uow.session.scalar(select(func.count(Notification.id)).where(Notification.status == "sent"))
+        )
 
 
 def test_a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(
@@ -29,19 +37,24 @@ def test_a_worker_killed_mid_send_loses_nothing_and_sends_nothing_twice(
     for i in range(4):
         file_case(client, resident, description=f"第{i}件：遛狗不拴绳")
     total = 4 * 3
-    # Every send takes a while; the first worker is killed while one of its
-    # requests is in flight, and a second worker takes over its claimed rows
-    # once their lease runs out.
-    fake_wechat.set_mode(latency_ms=400)
+    # WeChat holds the third send; the first worker is killed while it is in
+    # flight (and every send WeChat answered is on record: a process killed
+    # between WeChat's answer and its record is a second push no protocol
+    # prevents), and a second worker takes over its claimed rows once their
+    # lease runs out.
+    fake_wechat.set_mode(hold_paths=[SUBSCRIBE], hold_after=2)
     env = worker_env(settings, ROOT / "config" / "county.yaml")
     with workers(env, 1) as first:
         assert wait_until(
-            lambda: len(fake_wechat.sent) >= 2 and fake_wechat.state.in_flight >= 1,
+            lambda: len(fake_wechat.sent) >= 2
+            and fake_wechat.state.in_flight >= 1
+            and _sent_rows(services) == len(fake_wechat.sent),
             timeout=20,
             interval=0.005,
         )
         first[0].send_signal(signal.SIGKILL)
         first[0].wait()
+    fake_wechat.set_mode(hold_paths=None)
     killed_at = time.monotonic()
     sent_before = len(fake_wechat.sent)
     assert sent_before < total

@@ -79,6 +79,7 @@ class FakeState:
             self.msgid = 1000
             self.dropped = 0
             self.in_flight = 0
+            self.hold_passed = 0
             self.wecom_seen: dict[tuple[str, str], float] = {}
             self.duplicates_dropped = 0
             self.media_checks: dict[str, dict[str, Any]] = {}
@@ -128,6 +129,41 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             return True
 
+    def _held(self, path: str) -> bool:
+        """Hold mode: after `hold_after` calls pass, calls to `hold_paths` wait
+        until the hold is lifted, then go on, or until their caller hangs up (a
+        killed process), then are dropped unanswered and without effect. A test
+        can so kill a process with a send certainly in flight and none half done.
+        Answers True when the call was dropped."""
+        state = self.server.state
+        with state.lock:
+            if path not in state.mode.get("hold_paths", ()):
+                return False
+            if state.hold_passed < state.mode.get("hold_after", 0):
+                state.hold_passed += 1
+                return False
+            state.in_flight += 1
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                with state.lock:
+                    holding = path in state.mode.get("hold_paths", ())
+                if not holding:
+                    break
+                if self._client_gone():
+                    with state.lock:
+                        state.dropped += 1
+                    return True
+                time.sleep(0.005)
+        finally:
+            with state.lock:
+                state.in_flight -= 1
+        if self._client_gone():
+            with state.lock:
+                state.dropped += 1
+            return True
+        return False
+
     def setup(self) -> None:
         super().setup()
         with self.server.cond:
@@ -175,6 +211,8 @@ class _Handler(BaseHTTPRequestHandler):
                 {"method": method, "path": path, "query": query, "body": body, "at": time.time()}
             )
             mode = dict(state.mode)
+        if self._held(path):
+            return
         if mode.get("latency_ms") and mode.get("latency_path", path) == path:
             with state.lock:
                 state.in_flight += 1
@@ -564,6 +602,7 @@ class FakeWeChat:
 
     def set_mode(self, **mode: Any) -> None:
         """down, reset, busy, latency_ms (only for latency_path when given),
+        hold_paths: [path, ...] held once hold_after calls have passed (see _held);
         always_40001, expire_tokens, hold_media_verdicts: on/off;
         media_verdict: pass|review|risky; media_verdicts: [verdict, ...] for the next checks;
         no_quota: [openid, ...]; fail_next: {path, errcode | http, times}."""
@@ -578,8 +617,11 @@ class FakeWeChat:
                 self.state.fail_next.append(rule)
             if "unknown_wecom_users" in mode:
                 self.state.unknown_wecom_users = set(mode.pop("unknown_wecom_users") or [])
+            if "hold_paths" in mode:
+                self.state.hold_passed = 0
+                mode["hold_paths"] = tuple(mode["hold_paths"] or ())
             for key, value in mode.items():
-                if value in (False, None, 0):
+                if value in (False, None, 0, ()):
                     self.state.mode.pop(key, None)
                 else:
                     self.state.mode[key] = value
