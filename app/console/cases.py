@@ -29,6 +29,7 @@ from handlers.supervision.actions import (
     reject_case,
 )
 from routing.lifecycle import OPEN, STATUSES, STEPS
+from routing.model import PRIMARY
 
 # The steps the console takes itself; the others are the mini-program's
 # (accepting, resolving with evidence photos...), named but not offered here.
@@ -84,8 +85,26 @@ def _case_page(case_id: int, error: str = "", status: int = 200) -> tuple[str, i
         now=ctx().now(),
         error=error,
         notice=DONE.get(request.args.get("ok", "")),
-        **(_units() if "refer" in view.actions else {}),
+        **(_refer_choices(view) if "refer" in view.actions else {}),
     )
+
+
+def _refer_choices(view: CaseView) -> dict[str, Any]:
+    """Units a case may be referred to: not the one already leading it; one
+    it was referred to before is marked with that case's number (a second
+    referral while that case is open is refused with its own message)."""
+    leading = {a.department.name for a in view.case.assignments if a.role == PRIMARY}
+    before = {r.department: r.number for r in view.referred_to}
+
+    def choices(units: list[tuple[int, str]]) -> list[tuple[str, str]]:
+        return [
+            (name, f"{name}（已移交 {before[name]}）" if name in before else name)
+            for _id, name in units
+            if name not in leading
+        ]
+
+    units = _units()
+    return {"departments": choices(units["departments"]), "townships": choices(units["townships"])}
 
 
 def _case_id(value: str) -> int:

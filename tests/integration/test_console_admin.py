@@ -316,7 +316,8 @@ def test_a_supervisor_refers_a_case_and_both_timelines_link_the_other(
     assert 'id="refer"' in head.get(f"/console/cases/{case['id']}").get_data(as_text=True)
     sup = _as(app, people["supervisor"])
     page = sup.get(f"/console/cases/{case['id']}").get_data(as_text=True)
-    assert 'id="refer"' in page and "<option>公安局</option>" in page
+    assert 'id="refer"' in page and '<option value="公安局">公安局</option>' in page
+    assert '<option value="综合执法局">' not in page  # the department leading it is not offered
     token = csrf(page)
     to_self = sup.post(
         f"/console/cases/{case['id']}/refer",
@@ -342,6 +343,7 @@ def test_a_supervisor_refers_a_case_and_both_timelines_link_the_other(
     new_page = sup.get(f"/console/cases/{link['id']}").get_data(as_text=True)
     assert f'<a href="/console/cases/{case["id"]}" class="case-link">{case["number"]}</a>' in new_page
     assert "移交自" in new_page
+    assert f'<option value="公安局">公安局（已移交 {link["number"]}）</option>' in page
     twice = sup.post(
         f"/console/cases/{case['id']}/refer",
         data={"csrf": token, "department": "公安局", "reason": "再移交一次"},
