@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import JSON, Connection, DateTime, Table
+from sqlalchemy import JSON, Connection, DateTime, Select, Table
 from sqlalchemy.types import TypeDecorator
 
 Row = Sequence[Any]
@@ -192,6 +192,68 @@ def update_statement(conn: Connection, table: Table, names: Sequence[str], rows:
         return sql, {"rows": columns.json(rows)}
     sets = ", ".join(f"{n} = ?" for n in rest)
     return f"UPDATE {target} SET {sets} WHERE {key} = ?", [(*r[1:], r[0]) for r in columns.values(rows)]
+
+
+def _moment_reader(column_type: Any, conn: Connection) -> Convert | None:
+    """How a moment read from the driver becomes what the column type answers
+    (an aware UTC datetime): its own result processor, or the same in one step."""
+    dialect = conn.dialect
+    process = column_type.dialect_impl(dialect).result_processor(dialect, None)
+    if process is None or not isinstance(_impl(column_type), DateTime):
+        return process
+    sample = datetime(2001, 2, 3, 4, 5, 6, 7, tzinfo=UTC)
+    if dialect.name == "sqlite":
+        fast: Convert = _sqlite_read
+        raw: Any = _sqlite_moment(sample)
+    else:
+        fast, raw = _utc, sample
+    return fast if fast(raw) == process(raw) else process
+
+
+def _sqlite_read(value: str | None) -> datetime | None:
+    # The offset parsed with the text: a tenth of what ``replace`` costs.
+    return None if value is None else datetime.fromisoformat(value + "+00:00")
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return None if value is None else value.astimezone(UTC)
+
+
+def select_rows(conn: Connection, stmt: Select[Any]) -> list[tuple[Any, ...]]:
+    """The rows of a Core select as plain tuples, fetched at once.
+
+    ``conn.execute`` builds a Row a row and runs each value through its
+    column's type (on psycopg fetching row by row); for a thousand due cases
+    that costs more than the query. Here the compiled SQL runs with its
+    parameters converted as SQLAlchemy converts them, and of what comes back
+    only the columns whose type converts are converted (a moment to an aware
+    UTC datetime, as ``UTCDateTime`` answers it)."""
+    dialect = conn.dialect
+    compiled = stmt.compile(dialect=dialect)
+    if "POSTCOMPILE" in compiled.string:
+        raise ValueError(
+            "select_rows: a parameter rendered at execution time (an expanding IN) is not supported"
+        )
+    given = compiled.construct_params()
+    values: dict[str, Any] = {}
+    for name, value in given.items():
+        process = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+        values[name] = process(value) if process is not None else value
+    if compiled.positional:
+        params: Any = tuple(values[n] for n in compiled.positiontup or [])
+    else:
+        params = {compiled.escaped_bind_names.get(n, n): v for n, v in values.items()}
+    rows = conn.exec_driver_sql(compiled.string, params).all()
+    readers = [(i, r) for i, c in enumerate(stmt.selected_columns) if (r := _moment_reader(c.type, conn))]
+    if not readers:
+        return [tuple(r) for r in rows]
+    out = []
+    for row in rows:
+        values_of = list(row)
+        for i, read in readers:
+            values_of[i] = read(values_of[i])
+        out.append(tuple(values_of))
+    return out
 
 
 class Writes:

@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from app.bulk import Writes
+from app.bulk import Writes, select_rows
 from app.models import Assignment, Case, CaseEvent, Community, Escalation, User
 from app.models.people import HANDLER, HEAD
 from handlers.cases.clocks import DueStep, due_and_next
@@ -273,7 +273,7 @@ def _due_cases(s: Session, now: datetime, batch: int) -> list[DueCase]:
     )
     if s.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True, of=Case.__table__)
-    cases = [DueCase(*row) for row in s.execute(stmt)]
+    cases = [DueCase(*row) for row in select_rows(s.connection(), stmt)]
     if cases:
         by_id = {c.id: c for c in cases}
         for case_id, department_id in s.execute(
