@@ -90,8 +90,8 @@ class PrometheusMetrics:
     def notification_failed(self, reason: str) -> None:
         instruments().failed.labels(reason=reason).inc()
 
-    def escalated(self, step: str) -> None:
-        instruments().escalations.labels(step=step).inc()
+    def escalated(self, step: str, count: int = 1) -> None:
+        instruments().escalations.labels(step=step).inc(count)
 
     def sweep_took(self, seconds: float) -> None:
         instruments().sweep.observe(seconds)

@@ -40,7 +40,7 @@ class NoMetrics:
     def notification_failed(self, reason: str) -> None:
         pass
 
-    def escalated(self, step: str) -> None:
+    def escalated(self, step: str, count: int = 1) -> None:
         pass
 
     def sweep_took(self, seconds: float) -> None:

@@ -55,6 +55,11 @@ class WorkingCalendar:
     # from the start of _first to the start of _first + i days.
     _first: date | None = field(default=None, repr=False)
     _cum: list[int] = field(default_factory=list, repr=False)
+    # The last moment placed on the count: (moment, the count's first day then,
+    # its place); a case's start and deadline are placed for several steps.
+    _placed: tuple[datetime | None, date | None, tuple[int, int]] = field(
+        default=(None, None, (0, 0)), repr=False
+    )
 
     def __post_init__(self) -> None:
         self.tz = ZoneInfo(self.timezone)
@@ -166,26 +171,38 @@ class WorkingCalendar:
             done += min(moment, end) - begin
         return i, done
 
+    def _place(self, moment: datetime) -> tuple[int, int]:
+        """``_worked`` of a moment, the last one kept: the same moment placed
+        again (while the count keeps its first day) costs a comparison."""
+        known, first, place = self._placed
+        if known is moment and first == self._first:
+            return place
+        place = self._worked(_us(moment), moment.astimezone(self.tz).date())
+        self._placed = (moment, self._first, place)  # one assignment: a thread sees all or nothing
+        return place
+
     def add_working_seconds(self, start: datetime, seconds: float) -> datetime:
         _require_aware(start)
         if seconds <= 0:
             return start.astimezone(UTC)
-        remaining = timedelta(seconds=seconds) // _MICRO
-        i, done = self._worked(_us(start), start.astimezone(self.tz).date())
+        # Whole seconds (whole working days and hours) need no rounding.
+        remaining = seconds * 1_000_000 if type(seconds) is int else timedelta(seconds=seconds) // _MICRO
+        i, done = self._place(start)
         target = done + remaining
         first = self._first
         assert first is not None  # set by _worked
+        cum = self._cum
         # The first day whose working time reaches the target: a bisection of
         # the running count, extended as far as it must go.
-        while self._cum[-1] < target:
-            if len(self._cum) - 1 - i >= _MAX_DAYS:
+        while cum[-1] < target:
+            if len(cum) - 1 - i >= _MAX_DAYS:
                 raise ValueError("no working time found within ten years: check the working calendar")
-            self._index(first + timedelta(days=len(self._cum) - 1), ahead=64)
-        k = bisect_left(self._cum, target, lo=i + 1)
+            self._index(first + timedelta(days=len(cum) - 1), ahead=64)
+        k = bisect_left(cum, target, lo=i + 1)
         if k - 1 - i >= _MAX_DAYS:
             raise ValueError("no working time found within ten years: check the working calendar")
         day = first + timedelta(days=k - 1)
-        running = self._cum[k - 1]
+        running = cum[k - 1]
         for begin, end in self._spans_us(day)[0]:
             if running + (end - begin) >= target:
                 return _EPOCH + timedelta(microseconds=begin + (target - running))
@@ -197,9 +214,7 @@ class WorkingCalendar:
         _require_aware(end)
         if end <= start:
             return 0.0
-        first = start.astimezone(self.tz).date()
-        self._index(first)  # the count begins at or before the start
-        _, a = self._worked(_us(start), first)
+        _, a = self._place(start)  # the count begins at or before the start
         _, b = self._worked(_us(end), end.astimezone(self.tz).date())
         return (b - a) / 1_000_000
 

@@ -158,8 +158,8 @@ class CountingMetrics:
     counts: dict[tuple[str, str], int] = field(default_factory=dict)
     sweeps: list[float] = field(default_factory=list)
 
-    def _add(self, name: str, label: str) -> None:
-        self.counts[(name, label)] = self.counts.get((name, label), 0) + 1
+    def _add(self, name: str, label: str, count: int = 1) -> None:
+        self.counts[(name, label)] = self.counts.get((name, label), 0) + count
 
     def of(self, name: str) -> dict[str, int]:
         """The counts of one metric by label."""
@@ -174,8 +174,8 @@ class CountingMetrics:
     def notification_failed(self, reason: str) -> None:
         self._add("notifications_failed", reason)
 
-    def escalated(self, step: str) -> None:
-        self._add("escalations", step)
+    def escalated(self, step: str, count: int = 1) -> None:
+        self._add("escalations", step, count)
 
     def sweep_took(self, seconds: float) -> None:
         self.sweeps.append(seconds)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base
@@ -14,6 +14,15 @@ from routing.lifecycle import SUBMITTED
 
 # The states (and their transitions) are routing/lifecycle.py's; the roles
 # of an assignment are routing/model.py's (主办, 协办, 属地).
+
+
+def _partial(where: str) -> dict[str, Any]:
+    """An index over the rows ``where`` holds, on both databases (migration 0010)."""
+    return {"sqlite_where": text(where), "postgresql_where": text(where)}
+
+
+_WHERE_RESOLVED = _partial("resolved_at IS NOT NULL")
+_WHERE_REFERRED = _partial("referred_from_id IS NOT NULL")
 
 
 class Case(Base):
@@ -82,11 +91,13 @@ class Case(Base):
         Index("ix_cases_reporter_created", "reporter_id", "created_at"),
         Index("ix_cases_community", "community_id"),
         Index("ix_cases_created_at", "created_at"),
-        Index("ix_cases_status_resolved", "status", "resolved_at"),
+        # Auto-close of resolved cases; open cases (no resolved_at) are not in it.
+        Index("ix_cases_status_resolved", "status", "resolved_at", **_WHERE_RESOLVED),
         # Open cases carry due_at, closed ones NULL: the overdue list is a range scan.
         Index("ix_cases_due_at", "due_at"),
         Index("ix_cases_primary_due", "primary_department_id", "due_at"),
-        Index("ix_cases_referred_from", "referred_from_id"),
+        # Cases referred from a case; the rest (no referred_from_id) are not in it.
+        Index("ix_cases_referred_from", "referred_from_id", **_WHERE_REFERRED),
     )
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Protocol
 
 from sqlalchemy import ColumnElement, select
@@ -91,18 +90,52 @@ def _is_working(case: Clocked, county: CountyConfig, kind: str) -> bool:
     return bool(within and within.is_working)
 
 
-@cache
-def _fraction_kinds(ladder: tuple[EscalationStep, ...]) -> frozenset[str]:
-    """The deadlines that have a step at a fraction of their window."""
-    return frozenset(k for s in ladder if s.fraction is not None for k in s.deadlines)
+@dataclass(frozen=True)
+class _Rung:
+    """A step of one deadline's ladder; ``span``: for a step after the
+    deadline, the least calendar time its delay spans."""
+
+    step: EscalationStep
+    span: timedelta | None
+
+
+@dataclass(frozen=True)
+class _Rungs:
+    by_kind: dict[str, tuple[_Rung, ...]]
+    fractions: frozenset[str]  # the deadlines with a step at a fraction of their window
+
+
+# Per ladder (held, so its id is not reused) and working day length.
+_RUNGS: dict[int, tuple[tuple[EscalationStep, ...], int, _Rungs]] = {}
+
+
+def _rungs(county: CountyConfig) -> _Rungs:
+    """The ladder by deadline, worked out once per list version rather than
+    per case (a sweep plans a thousand cases of one version)."""
+    ladder, day = county.escalation, county.calendar.day_seconds
+    known = _RUNGS.get(id(ladder))
+    if known is None or known[0] is not ladder or known[1] != day:
+        if len(_RUNGS) >= 64:
+            _RUNGS.clear()
+        by_kind = {
+            kind: tuple(
+                _Rung(s, None if s.after is None else min_span(county, s.after))
+                for s in ladder
+                if kind in s.deadlines
+            )
+            for kind in (ACCEPT, RESOLVE)
+        }
+        fractions = frozenset(k for s in ladder if s.fraction is not None for k in s.deadlines)
+        known = _RUNGS[id(ladder)] = (ladder, day, _Rungs(by_kind, fractions))
+    return known[2]
 
 
 def _window(
-    county: CountyConfig, kind: str, start: datetime, deadline: datetime, working: bool
+    county: CountyConfig, rungs: _Rungs, kind: str, start: datetime, deadline: datetime, working: bool
 ) -> float | None:
     """The working time of a window, counted once for all its steps (and only
     when a step falls at a fraction of it)."""
-    if not working or kind not in _fraction_kinds(county.escalation):
+    if not working or kind not in rungs.fractions:
         return None
     return county.calendar.working_seconds_between(start, deadline)
 
@@ -114,14 +147,13 @@ def _by_due(step: DueStep) -> tuple[datetime, str]:
 def plan(case: Clocked, county: CountyConfig) -> list[DueStep]:
     """Every ladder step of the running deadlines, in due order."""
     steps = []
+    rungs = _rungs(county)
     for kind, start, deadline in running_deadlines(case):
         working = _is_working(case, county, kind)
-        window = _window(county, kind, start, deadline, working)
-        for step in county.escalation:
-            if kind not in step.deadlines:
-                continue
-            due = step_due_at(county.calendar, step, start, deadline, working, window)
-            steps.append(DueStep(kind, deadline, start, step.name, due))
+        window = _window(county, rungs, kind, start, deadline, working)
+        for rung in rungs.by_kind.get(kind, ()):
+            due = step_due_at(county.calendar, rung.step, start, deadline, working, window)
+            steps.append(DueStep(kind, deadline, start, rung.step.name, due))
     return sorted(steps, key=_by_due)
 
 
@@ -133,24 +165,25 @@ def due_and_next(
     due (the case's next look). The same answers as ``plan`` with less work:
     an after-deadline step that cannot be due yet (its deadline plus the least
     calendar time its delay spans is still ahead) is computed only while it
-    could still be the earliest of the rest."""
+    could still be the earliest of the rest, and a fired step not at all."""
     due: list[DueStep] = []
     nxt: datetime | None = None
     later: list[tuple[datetime, int, str, datetime, datetime, EscalationStep, bool]] = []
+    rungs = _rungs(county)
+    calendar = county.calendar
     for kind, start, deadline in running_deadlines(case):
         working = _is_working(case, county, kind)
-        window = _window(county, kind, start, deadline, working)
-        for step in county.escalation:
-            if kind not in step.deadlines:
-                continue
-            if step.after is not None:
-                bound = deadline + min_span(county, step.after)
+        window = _window(county, rungs, kind, start, deadline, working)
+        for rung in rungs.by_kind.get(kind, ()):
+            step = rung.step
+            if rung.span is not None:
+                bound = deadline + rung.span
                 if bound > now:
                     later.append((bound, len(later), kind, start, deadline, step, working))
                     continue
-            at = step_due_at(county.calendar, step, start, deadline, working, window)
-            if (kind, deadline, step.name) in fired:
+            if fired and (kind, deadline, step.name) in fired:
                 continue
+            at = step_due_at(calendar, step, start, deadline, working, window)
             if at <= now:
                 due.append(DueStep(kind, deadline, start, step.name, at))
             elif nxt is None or at < nxt:
@@ -158,10 +191,12 @@ def due_and_next(
     for bound, _, kind, start, deadline, step, working in sorted(later):
         if nxt is not None and bound >= nxt:
             break
-        if (kind, deadline, step.name) not in fired:
-            at = step_due_at(county.calendar, step, start, deadline, working)
+        if not fired or (kind, deadline, step.name) not in fired:
+            at = step_due_at(calendar, step, start, deadline, working)
             nxt = at if nxt is None or at < nxt else nxt
-    return sorted(due, key=_by_due), nxt
+    if len(due) > 1:
+        due.sort(key=_by_due)
+    return due, nxt
 
 
 def fired_steps(case: Case) -> set[tuple[str, datetime, str]]:

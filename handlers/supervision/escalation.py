@@ -6,185 +6,53 @@ index, so the cost follows the work due, not the size of the table. Each step
 is an ``Escalation`` row under a unique key (case, deadline kind, deadline,
 step) inserted with ON CONFLICT DO NOTHING: only the worker whose insert
 landed writes the timeline event and the notifications.
+
+A batch is written set-wise, one statement a table (``app.bulk``: plain
+tuples, no ORM object and no per-value parameter building), and what is the
+same for many cases (a list version's ladder, the recipients of a department,
+a step's wording) is worked out once per batch.
 """
 
 from __future__ import annotations
 
+import json
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import ARRAY, ColumnElement, Integer, Table, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from app.db import executemany, update_rows
+from app.bulk import Writes, select_rows
 from app.models import Assignment, Case, CaseEvent, Community, Escalation, User
 from app.models.people import HANDLER, HEAD
 from handlers.cases.clocks import DueStep, due_and_next
-from handlers.cases.timeline import event_row
 from handlers.context import Context
-from handlers.notifications.notify import OUTBOX, outbox_rows, staff_of_all, supervisors
+from handlers.notifications.notify import OUTBOX, page_for, staff_of_all, supervisors
 from handlers.ports import JSONDict
 from routing import TOWNSHIP_ROLE as LOCAL
 from routing import CountyConfig, order
 
 BATCH = 1000
-# The tables the sweep writes set-wise (Core, no ORM object per row).
+# The tables the sweep writes set-wise.
 ESCALATIONS = cast(Table, Escalation.__table__)
 CASES = cast(Table, Case.__table__)
 EVENTS = cast(Table, CaseEvent.__table__)
 DEADLINE_LABEL = {"accept": "签收", "resolve": "办结"}
+ESCALATED = "escalated"
+PURPOSE = "escalation"
 
 
 Key = tuple[int, str, datetime, str]
 ON_KEY = ["case_id", "deadline_kind", "deadline_at", "step"]
-
-
-def _insert_all(s: Session, due: list[tuple[DueCase, DueStep]], now: datetime) -> set[Key]:
-    """Insert the batch's steps; answers the keys this call inserted (a step
-    another worker recorded first is skipped by the unique key).
-
-    The cases are locked (SQLite's write lock, PostgreSQL's FOR UPDATE) and
-    their fired steps read since, so normally every row lands: one plain
-    executemany, checked by its row count, inside a savepoint. Should a row
-    have been skipped after all, the savepoint is undone and the rows are
-    inserted again with RETURNING, which names the ones that landed."""
-    if not due:
-        return set()
-    table = ESCALATIONS
-    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(table).on_conflict_do_nothing(index_elements=ON_KEY)
-    rows = [
-        {
-            "case_id": case.id,
-            "deadline_kind": step.deadline_kind,
-            "deadline_at": step.deadline_at,
-            "step": step.step,
-            "due_at": step.due_at,
-            "fired_at": now,
-        }
-        for case, step in due
-    ]
-    conn = s.connection()
-    savepoint = conn.begin_nested()
-    if executemany(conn, stmt, rows) == len(rows):
-        savepoint.commit()
-        return {(case.id, step.deadline_kind, step.deadline_at, step.step) for case, step in due}
-    savepoint.rollback()
-    returning = stmt.returning(table.c.case_id, table.c.deadline_kind, table.c.deadline_at, table.c.step)
-    return {(c, k, at, st) for c, k, at, st in conn.execute(returning, rows)}
-
-
-class Recipients:
-    """Who hears of a step, read once per sweep batch rather than per case."""
-
-    def __init__(self, s: Session):
-        self.s = s
-        self._staff: dict[int, list[User]] | None = None
-        self._supervisors: list[User] | None = None
-
-    def _by_department(self) -> dict[int, list[User]]:
-        if self._staff is None:
-            self._staff = defaultdict(list)
-            for user in staff_of_all(self.s):
-                self._staff[user.department_id].append(user)  # type: ignore[index]
-        return self._staff
-
-    def staff(self, department_ids: list[int], roles: tuple[str, ...]) -> list[User]:
-        by_department = self._by_department()
-        return [u for d in department_ids for u in by_department.get(d, []) if u.role in roles]
-
-    def supervisors(self) -> list[User]:
-        if self._supervisors is None:
-            self._supervisors = supervisors(self.s)
-        return self._supervisors
-
-    def for_step(self, case: DueCase, notify: tuple[str, ...]) -> list[User]:
-        users: list[User] = []
-        primary = [case.primary_department_id] if case.primary_department_id else []
-        if "primary_staff" in notify:
-            users += self.staff(primary, (HANDLER, HEAD))
-        if "department_heads" in notify:
-            users += self.staff(primary, (HEAD,))
-        if "township" in notify:
-            users += self.staff(case.townships, (HANDLER, HEAD))
-        if "supervisors" in notify:
-            users += self.supervisors()
-        return users
-
-
-def overdue_text(seconds: float) -> str:
-    """How late, as a person says it: 40 分钟, 5.5 小时, 3 天 2 小时; "" when not late."""
-    if seconds < 60:
-        return ""
-    if seconds < 3600:
-        return f"{int(seconds // 60)} 分钟"
-    if seconds < 48 * 3600:
-        return f"{seconds / 3600:.1f} 小时"
-    days, rest = divmod(int(seconds), 86400)
-    return f"{days} 天 {rest // 3600} 小时" if rest >= 3600 else f"{days} 天"
-
-
-class Written:
-    """The timeline events and notifications of a sweep batch, written with one
-    executemany each instead of an ORM object per row."""
-
-    def __init__(self) -> None:
-        self.events: list[dict[str, object]] = []
-        self.notifications: list[dict[str, object]] = []
-        # Cases whose step reached or next look moved (id and the two columns).
-        self.clocks: list[dict[str, object]] = []
-
-    def flush(self, s: Session) -> None:
-        """Write the batch with one executemany a table. The loaded cases are
-        not changed as objects: the session has nothing left to flush."""
-        conn = s.connection()
-        update_rows(conn, CASES, self.clocks)
-        executemany(conn, insert(EVENTS), self.events)
-        executemany(conn, insert(OUTBOX), self.notifications)
-
-
-def _payload(case: DueCase, county: CountyConfig) -> JSONDict:
-    """What ``case_payload`` says of a case, from the sweep's copy of it."""
-    category = county.categories.get(case.category)
-    return {
-        "number": case.number,
-        "category": category.name if category else case.category,
-        "community": case.community,
-    }
-
-
-def _fire(
-    case: DueCase, due: DueStep, now: datetime, county: CountyConfig, people: Recipients, out: Written
-) -> None:
-    step = next(x for x in county.escalation if x.name == due.step)
-    late = overdue_text((now - due.deadline_at).total_seconds())
-    note = f"{step.label}：{DEADLINE_LABEL[due.deadline_kind]}期限 {due.deadline_at.astimezone(county.calendar.tz):%Y-%m-%d %H:%M}"
-    if late:
-        note += f"，已超期 {late}"
-    out.events.append(
-        event_row(
-            case.id,
-            "escalated",
-            now,
-            note=note,
-            step=due.step,
-            deadline=due.deadline_kind,
-            deadline_at=due.deadline_at.isoformat(),
-        )
-    )
-    out.notifications += outbox_rows(
-        now,
-        "escalation",
-        case.id,
-        people.for_step(case, step.notify),
-        _payload(case, county)
-        | {"step": step.label, "note": note, "deadline": due.deadline_at.isoformat(), "level": due.step},
-    )
+STEP_COLUMNS = ("case_id", "deadline_kind", "deadline_at", "step", "due_at")
+EVENT_COLUMNS = ("case_id", "note", "step", "data")
+OUTBOX_COLUMNS = ("user_id", "case_id", "payload")
+CLOCK_COLUMNS = ("id", "escalation_step", "next_escalation_at")
 
 
 @dataclass(slots=True)
@@ -205,6 +73,183 @@ class DueCase:
     primary_department_id: int | None
     community: str
     townships: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Fired:
+    """A step due of a case, and the list version it climbs."""
+
+    case: DueCase
+    due: DueStep
+    ladder: Ladder
+
+    @property
+    def key(self) -> Key:
+        return (self.case.id, self.due.deadline_kind, self.due.deadline_at, self.due.step)
+
+    @property
+    def row(self) -> tuple[int, str, datetime, str, datetime]:
+        """The step's ``Escalation`` row (``STEP_COLUMNS``)."""
+        return (self.case.id, self.due.deadline_kind, self.due.deadline_at, self.due.step, self.due.due_at)
+
+
+class Ladder:
+    """What the sweep uses of one list version, worked out once per batch:
+    its steps by name and rank, the words of its notes."""
+
+    def __init__(self, county: CountyConfig):
+        self.county = county
+        self.steps = {s.name: s for s in county.escalation}
+        self.rank = order(county.escalation)
+        self.tz = county.calendar.tz
+        self.heading = {
+            (s.name, kind): f"{s.label}：{label}期限 "
+            for s in county.escalation
+            for kind, label in DEADLINE_LABEL.items()
+        }
+
+    def category(self, code: str) -> str:
+        category = self.county.categories.get(code)
+        return category.name if category else code
+
+    def higher(self, step: str, than: str | None) -> bool:
+        return than is None or self.rank[step] > self.rank.get(than, -1)
+
+
+class Recipients:
+    """Who hears of a step, read once per sweep batch rather than per case
+    (and before the batch's writes are sent: nothing is read among them)."""
+
+    def __init__(self, s: Session):
+        self._staff: dict[int, list[User]] = defaultdict(list)
+        for user in staff_of_all(s):
+            self._staff[user.department_id].append(user)  # type: ignore[index]
+        self._supervisors = supervisors(s)
+        self._told: dict[tuple[int | None, tuple[int, ...], tuple[str, ...]], list[User]] = {}
+
+    def staff(self, department_ids: list[int], roles: tuple[str, ...]) -> list[User]:
+        return [u for d in department_ids for u in self._staff.get(d, []) if u.role in roles]
+
+    def for_step(self, case: DueCase, notify: tuple[str, ...]) -> list[User]:
+        users: list[User] = []
+        primary = [case.primary_department_id] if case.primary_department_id else []
+        if "primary_staff" in notify:
+            users += self.staff(primary, (HANDLER, HEAD))
+        if "department_heads" in notify:
+            users += self.staff(primary, (HEAD,))
+        if "township" in notify:
+            users += self.staff(case.townships, (HANDLER, HEAD))
+        if "supervisors" in notify:
+            users += self._supervisors
+        return users
+
+    def told(self, case: DueCase, notify: tuple[str, ...]) -> list[User]:
+        """``for_step``, each user once, the same list for every case of a
+        department and townships."""
+        key = (case.primary_department_id, tuple(case.townships), notify)
+        users = self._told.get(key)
+        if users is None:
+            users = self._told[key] = list({u.id: u for u in self.for_step(case, notify)}.values())
+        return users
+
+
+def overdue_text(seconds: float) -> str:
+    """How late, as a person says it: 40 分钟, 5.5 小时, 3 天 2 小时; "" when not late."""
+    if seconds < 60:
+        return ""
+    if seconds < 3600:
+        return f"{int(seconds // 60)} 分钟"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} 小时"
+    days, rest = divmod(int(seconds), 86400)
+    return f"{days} 天 {rest // 3600} 小时" if rest >= 3600 else f"{days} 天"
+
+
+class Messages:
+    """The timeline events and notifications of a batch's fired steps, as
+    rows: what ``event_row`` and ``outbox_rows`` would write."""
+
+    def __init__(self, people: Recipients, now: datetime):
+        self.people = people
+        self.now = now
+        self.events: list[tuple[int, str, str, JSONDict]] = []
+        self.outbox: list[tuple[int, int, JSONDict]] = []
+
+    def add(self, fired: Fired) -> None:
+        case, due, ladder = fired.case, fired.due, fired.ladder
+        step = ladder.steps[due.step]
+        deadline = due.deadline_at
+        # The deadline in county time to the minute ("2025-06-18 09:55"), as
+        # strftime writes it, at a fifth of its cost.
+        local = deadline.astimezone(ladder.tz).isoformat(" ", "minutes")[:16]
+        note = f"{ladder.heading[due.step, due.deadline_kind]}{local}"
+        late = overdue_text((self.now - deadline).total_seconds())
+        if late:
+            note += f"，已超期 {late}"
+        at = deadline.isoformat()
+        self.events.append((case.id, note, due.step, {"deadline": due.deadline_kind, "deadline_at": at}))
+        payload = {
+            "number": case.number,
+            "category": ladder.category(case.category),
+            "community": case.community,
+            "step": step.label,
+            "note": note,
+            "deadline": at,
+            "level": due.step,
+        }
+        for user in self.people.told(case, step.notify):
+            self.outbox.append((user.id, case.id, payload | {"page": page_for(user, case.id)}))
+
+    def write(self, writes: Writes) -> None:
+        writes.insert(EVENTS, EVENT_COLUMNS, self.events, {"at": self.now, "kind": ESCALATED})
+        same = {"purpose": PURPOSE, "next_attempt_at": self.now, "created_at": self.now}
+        writes.insert(OUTBOX, OUTBOX_COLUMNS, self.outbox, same)
+
+
+def _write(s: Session, due: list[Fired], clocks: list[tuple[Any, ...]], now: datetime) -> int:
+    """Insert the batch's steps, their events and notifications, and move the
+    cases' clocks, one statement each, sent without waiting for one another
+    (``Writes``); answers how many steps landed. Rows are built while the
+    database writes the ones sent before."""
+    rows = [f.row for f in due]
+    messages = Messages(Recipients(s), now)
+    with Writes(s.connection()) as writes:
+        steps = writes.insert(ESCALATIONS, STEP_COLUMNS, rows, {"fired_at": now}, conflict=ON_KEY)
+        writes.update(CASES, CLOCK_COLUMNS, clocks)
+        for fired in due:
+            messages.add(fired)
+        messages.write(writes)
+    return writes.counts[steps]
+
+
+def _write_landed(s: Session, due: list[Fired], clocks: list[tuple[Any, ...]], now: datetime) -> list[Fired]:
+    """``_write`` for a batch some of whose steps another worker recorded
+    first: the steps inserted with RETURNING, which names those that landed,
+    and only these told. Answers them."""
+    conn = s.connection()
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    table = ESCALATIONS
+    stmt = insert(table).on_conflict_do_nothing(index_elements=ON_KEY)
+    returning = stmt.returning(table.c.case_id, table.c.deadline_kind, table.c.deadline_at, table.c.step)
+    values = [dict(zip(STEP_COLUMNS, f.row, strict=True)) | {"fired_at": now} for f in due]
+    landed = {(c, k, at, st) for c, k, at, st in conn.execute(returning, values)} if values else set()
+    told = [f for f in due if f.key in landed]
+    messages = Messages(Recipients(s), now)
+    for fired in told:
+        messages.add(fired)
+    with Writes(conn) as writes:
+        writes.update(CASES, CLOCK_COLUMNS, clocks)
+        messages.write(writes)
+    return told
+
+
+def _among(s: Session, column: InstrumentedAttribute[int], ids: list[int]) -> ColumnElement[bool]:
+    """``column`` is one of ``ids``, as one parameter however many ids (an
+    array on PostgreSQL, a JSON list on SQLite) rather than one each."""
+    if s.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("ids", ids, type_=ARRAY(Integer)))
+    each = func.json_each(bindparam("ids", json.dumps(ids))).table_valued("value")
+    return column.in_(select(each.c.value))
 
 
 def _due_cases(s: Session, now: datetime, batch: int) -> list[DueCase]:
@@ -231,12 +276,12 @@ def _due_cases(s: Session, now: datetime, batch: int) -> list[DueCase]:
     )
     if s.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True, of=Case.__table__)
-    cases = [DueCase(*row) for row in s.execute(stmt)]
+    cases = [DueCase(*row) for row in select_rows(s.connection(), stmt)]
     if cases:
         by_id = {c.id: c for c in cases}
         for case_id, department_id in s.execute(
             select(Assignment.case_id, Assignment.department_id)
-            .where(Assignment.case_id.in_(list(by_id)), Assignment.role == LOCAL)
+            .where(_among(s, Assignment.case_id, list(by_id)), Assignment.role == LOCAL)
             .order_by(Assignment.id)
         ):
             by_id[case_id].townships.append(department_id)
@@ -247,39 +292,51 @@ def _fired_of(s: Session, cases: list[DueCase]) -> dict[int, set[tuple[str, date
     done: dict[int, set[tuple[str, datetime, str]]] = defaultdict(set)
     for kind, at, step, case_id in s.execute(
         select(Escalation.deadline_kind, Escalation.deadline_at, Escalation.step, Escalation.case_id).where(
-            Escalation.case_id.in_([c.id for c in cases])
+            _among(s, Escalation.case_id, [c.id for c in cases])
         )
     ):
         done[case_id].add((kind, at, step))
     return done
 
 
-def _sweep_batch(ctx: Context, s: Session, cases: list[DueCase], now: datetime) -> list[str]:
-    """Fire what is due of these cases and move their clocks on; answers the
-    steps this call fired. Rows are written set-wise: the steps, the
-    events, the notifications and the cases' new clocks one executemany each."""
-    people = Recipients(s)
-    done = _fired_of(s, cases)
-    county = {case.id: ctx.county_of(case.config_version) for case in cases}
-    looked = {case.id: due_and_next(case, county[case.id], now, done[case.id]) for case in cases}
-    due = [(case, step) for case in cases for step in looked[case.id][0]]
-    inserted = _insert_all(s, due, now)
-    out = Written()
-    fired: list[str] = []
-    reached = {case.id: case.escalation_step for case in cases}
-    for case, step in due:
-        if (case.id, step.deadline_kind, step.deadline_at, step.step) in inserted:
-            _fire(case, step, now, county[case.id], people, out)
-            fired.append(step.step)
-        rank = order(county[case.id].escalation)
-        if reached[case.id] is None or rank[step.step] > rank.get(reached[case.id] or "", -1):
-            reached[case.id] = step.step
+def _plan(
+    ctx: Context, cases: list[DueCase], done: dict[int, set[tuple[str, datetime, str]]], now: datetime
+) -> tuple[list[Fired], list[tuple[Any, ...]]]:
+    """The steps due of each case, in order, and the cases whose step reached
+    or next look moved (id and the two columns)."""
+    ladders: dict[str, Ladder] = {}
+    due: list[Fired] = []
+    clocks: list[tuple[Any, ...]] = []
     for case in cases:
-        nxt = looked[case.id][1]
-        if nxt != case.next_escalation_at or reached[case.id] != case.escalation_step:
-            out.clocks.append({"id": case.id, "escalation_step": reached[case.id], "next_escalation_at": nxt})
-    out.flush(s)
-    return fired
+        ladder = ladders.get(case.config_version)
+        if ladder is None:
+            ladder = ladders[case.config_version] = Ladder(ctx.county_of(case.config_version))
+        steps, nxt = due_and_next(case, ladder.county, now, done[case.id])
+        reached = case.escalation_step
+        for step in steps:
+            due.append(Fired(case, step, ladder))
+            if ladder.higher(step.step, reached):
+                reached = step.step
+        if nxt != case.next_escalation_at or reached != case.escalation_step:
+            clocks.append((case.id, reached, nxt))
+    return due, clocks
+
+
+def _sweep_batch(ctx: Context, s: Session, cases: list[DueCase], now: datetime) -> Counter[str]:
+    """Fire what is due of these cases and move their clocks on; answers the
+    steps this call fired, by name."""
+    due, clocks = _plan(ctx, cases, _fired_of(s, cases), now)
+    # The cases are locked (SQLite's write lock, PostgreSQL's FOR UPDATE) and
+    # their fired steps read since, so normally every step lands: the batch is
+    # written whole inside a savepoint, then the steps' row count checked.
+    # Should a step have been skipped after all, the savepoint is undone and
+    # the batch written again telling only the steps that landed.
+    savepoint = s.connection().begin_nested()
+    if _write(s, due, clocks, now) == len(due):
+        savepoint.commit()
+        return Counter(f.due.step for f in due)
+    savepoint.rollback()
+    return Counter(f.due.step for f in _write_landed(s, due, clocks, now))
 
 
 def sweep(ctx: Context, batch: int = BATCH) -> int:
@@ -308,9 +365,9 @@ def _sweep(ctx: Context, batch: int) -> int:
             seen.update(c.id for c in cases)
             steps = _sweep_batch(ctx, s, cases, now)
             uow.commit()
-        for name in steps:  # counted once committed
-            ctx.metrics.escalated(name)
-        fired += len(steps)
+        for name, count in steps.items():  # counted once committed
+            ctx.metrics.escalated(name, count)
+        fired += steps.total()
         ctx.wake_outbox()
         if len(loaded) < batch:
             return fired

@@ -144,3 +144,49 @@ def test_a_resolved_case_stops_escalating(client: Any, services: Any, clock: Fix
     )
     clock.advance(days=30)
     assert sweep(services.context()) == 0
+
+
+def test_a_step_another_worker_recorded_meanwhile_is_told_by_that_worker_only(
+    client: Any, services: Any, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch is written whole in a savepoint (on PostgreSQL as one
+    pipeline) and the steps' row count checked after: a step that landed
+    elsewhere between this sweep's read of the fired steps and its insert
+    undoes the savepoint, and the batch is written again telling only the
+    steps this sweep inserted, on either database."""
+    from collections import defaultdict
+
+    from handlers.supervision import escalation
+
+    resident = login(client, "qian")
+    head = make_staff(client, services, "综合执法局", "head", "law-head")
+    first = file_case(client, resident, category="dog_unleashed")
+    second = file_case(client, resident, category="dog_unleashed")
+    clock.advance(days=1, seconds=1)  # past both accept deadlines (1wd)
+    with services.db.uow() as uow:
+        case = uow.session.get(escalation.Case, first["id"])
+        assert case is not None and case.accept_due_at is not None
+        uow.session.add(
+            Escalation(
+                case_id=first["id"],
+                deadline_kind="accept",
+                deadline_at=case.accept_due_at,
+                step="overdue",
+                due_at=clock.now(),
+                fired_at=clock.now(),
+            )
+        )
+        uow.commit()
+    # This sweep read no fired step: as if the other worker's insert came after its read.
+    monkeypatch.setattr(escalation, "_fired_of", lambda s, cases: defaultdict(set))
+    assert sweep(services.context()) == 1
+    assert _escalated_events(services, first["id"]) == [] and _escalated_events(services, second["id"]) == [
+        "overdue"
+    ]
+    with services.db.uow() as uow:
+        told = uow.session.execute(
+            select(Notification.case_id, Notification.user_id).where(Notification.purpose == "escalation")
+        ).all()
+        moved = {c.id: c.escalation_step for c in uow.session.scalars(select(escalation.Case))}
+    assert set(told) == {(second["id"], user_id(client, head))}
+    assert moved[first["id"]] == moved[second["id"]] == "overdue"  # both cases' clocks move on
