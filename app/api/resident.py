@@ -35,8 +35,11 @@ def file_case(body: NewCase, header: FilingHeaders) -> Response:
 
     201：新立的工单；200：同一 Idempotency-Key 的重复提交，返回第一次的工单。
     """
-    case_id, created = file_new_case(ctx(), caller().id, body, header.idempotency_key or None)
-    return answer(_case(case_id), 201 if created else 200)
+    c, user = ctx(), caller()
+    filed = file_new_case(c, user.id, body, header.idempotency_key or None, reporter=user)
+    # A new case is answered as it was written; a repeated key, as it is now.
+    view = filed.view or case_for(c, filed.case_id, user)
+    return answer(case_out(view, c.county), 201 if filed.created else 200)
 
 
 @bp.get("/mine", responses={200: Listing[CaseSummary]})
