@@ -12,6 +12,12 @@ from app.wechat.clients import NETWORK_ERRORS, MiniProgramClient, call_once_more
 from app.wechat.tokens import TokenStore
 from handlers.ports import JSONDict, SendFailed, WeChatRejected, WeChatSession, WeChatUnavailable
 
+# Content security is asked while a resident waits for the answer, and a
+# filing goes on without it (a person reviews the text): a WeChat that has not
+# connected in 1 s or answered in 2 s is taken as away, rather than holding a
+# web worker for the client's general 5 s.
+TEXT_CHECK_TIMEOUT = (1.0, 2.0)
+
 
 class MiniProgram:
     def __init__(self, appid: str, secret: str, api_base: str, storage: TokenStore, timeout: float = 5.0):
@@ -44,7 +50,12 @@ class MiniProgram:
         data = {"content": content, "version": 2, "scene": scene, "openid": openid}
         try:
             result = self._call(
-                lambda: self.client.post("wxa/msg_sec_check", api_base_url=self.client.api_base, data=data)
+                lambda: self.client.post(
+                    "wxa/msg_sec_check",
+                    api_base_url=self.client.api_base,
+                    data=data,
+                    timeout=TEXT_CHECK_TIMEOUT,
+                )
             )
         except WeChatClientException as exc:
             if exc.errcode == 87014:

@@ -3,10 +3,11 @@ departments, their assignments, the ``dispatched`` event, their notifications.""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy import Connection, Table, and_, bindparam, insert, select
 from sqlalchemy.orm import Session
 
 from app.models import Assignment, Case, CaseEvent, Department, User
@@ -87,79 +88,87 @@ def announce(
 ASSIGNMENTS = cast(Table, Assignment.__table__)
 DEPARTMENTS = cast(Table, Department.__table__)
 USERS = cast(Table, User.__table__)
+# The routed departments and, in the same statement, their staff told of a new case.
+DEPARTMENTS_AND_STAFF = (
+    select(DEPARTMENTS.c.id, DEPARTMENTS.c.name, USERS.c.id.label("user_id"), USERS.c.role)
+    .outerjoin(USERS, and_(USERS.c.department_id == DEPARTMENTS.c.id, USERS.c.role.in_([HANDLER, HEAD])))
+    .where(DEPARTMENTS.c.name.in_(bindparam("names", expanding=True)))
+)
+INSERT_ASSIGNMENTS = insert(ASSIGNMENTS)
+INSERT_OUTBOX = insert(OUTBOX)
 
 
-def department_rows(
-    conn: Connection, county: CountyConfig, category_code: str, township: str
-) -> tuple[list[RoutedDepartment], dict[str, Department]]:
-    """``routed_departments`` read in Core: the departments are detached copies
-    (id and name), for the rows that point at them and the answer that names them."""
+@dataclass(frozen=True)
+class StaffMember:
+    id: int
+    role: str
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Where the list sends a new case: the departments in its order, their
+    rows (detached copies: id and name) and their staff (handlers and heads)."""
+
+    routed: list[RoutedDepartment]
+    departments: dict[str, Department]
+    staff: list[StaffMember]
+
+    def department(self, r: RoutedDepartment) -> Department:
+        return self.departments[r.name]
+
+
+def department_rows(conn: Connection, county: CountyConfig, category_code: str, township: str) -> Routing:
+    """``routed_departments`` and ``staff_of`` in one Core statement."""
     routed = route(county, category_code, township)
-    departments = {
-        name: Department(id=id_, name=name)
-        for id_, name in conn.execute(
-            select(DEPARTMENTS.c.id, DEPARTMENTS.c.name).where(
-                DEPARTMENTS.c.name.in_([r.name for r in routed])
-            )
-        )
-    }
+    departments: dict[str, Department] = {}
+    staff: dict[int, StaffMember] = {}
+    for id_, name, user_id, role in conn.execute(DEPARTMENTS_AND_STAFF, {"names": [r.name for r in routed]}):
+        if name not in departments:
+            departments[name] = Department(id=id_, name=name)
+        if user_id is not None:
+            staff[user_id] = StaffMember(user_id, role)
     missing = [r.name for r in routed if r.name not in departments]
     if missing:
         raise Unavailable(f"系统配置缺少部门：{'、'.join(missing)}，请联系管理员", "routing_unavailable")
-    return routed, departments
+    return Routing(routed, departments, [staff[k] for k in sorted(staff)])
 
 
-def dispatch(
-    conn: Connection,
-    case: Case,
-    routed: list[RoutedDepartment],
-    departments: dict[str, Department],
-    now: datetime,
-) -> None:
+def dispatch(conn: Connection, case: Case, routing: Routing, now: datetime) -> None:
     """A new case's assignments in the list's order, in one statement; the
     case (its id written, its clocks started) is given them as written."""
     case.assignments = [
         Assignment(
             case_id=case.id,
-            department_id=departments[r.name].id,
-            department=departments[r.name],
+            department_id=routing.department(r).id,
+            department=routing.department(r),
             role=r.role,
             position=position,
             due_at=case.due_at,
             open=True,
             created_at=now,
         )
-        for position, r in enumerate(routed)
+        for position, r in enumerate(routing.routed)
     ]
     keys = ("case_id", "department_id", "role", "position", "due_at", "open", "created_at")
-    conn.execute(insert(ASSIGNMENTS), [{k: getattr(a, k) for k in keys} for a in case.assignments])
+    conn.execute(INSERT_ASSIGNMENTS, [{k: getattr(a, k) for k in keys} for a in case.assignments])
 
 
-def dispatched(case: Case, routed: list[RoutedDepartment], now: datetime, note: str) -> CaseEvent:
+def dispatched(case: Case, routing: Routing, now: datetime, note: str) -> CaseEvent:
     """The ``dispatched`` event ``announce`` records, not yet written."""
+    routed = routing.routed
     names = "、".join(f"{r.name}({r.role})" for r in routed)
     departments = [{"name": r.name, "role": r.role} for r in routed]
     return event_by(case, "dispatched", now, None, note=f"{note}：{names}", departments=departments)
 
 
 def tell_departments(
-    conn: Connection,
-    case: Case,
-    routed: list[RoutedDepartment],
-    departments: dict[str, Department],
-    now: datetime,
-    county: CountyConfig,
+    conn: Connection, case: Case, routing: Routing, now: datetime, county: CountyConfig
 ) -> int:
-    """``announce``'s ``new_case`` message to every department's staff, in Core:
-    one query for the staff (id and role), one insert; answers how many."""
-    ids = [departments[r.name].id for r in routed]
-    staff = conn.execute(
-        select(USERS.c.id, USERS.c.role)
-        .where(USERS.c.department_id.in_(ids), USERS.c.role.in_([HANDLER, HEAD]))
-        .order_by(USERS.c.id)
-    ).all()
+    """``announce``'s ``new_case`` message to every department's staff, in one
+    insert; answers how many."""
     deadline = case.accept_due_at.isoformat() if case.accept_due_at else ""
-    rows = outbox_rows(now, "new_case", case.id, staff, case_payload(case, county) | {"deadline": deadline})
+    payload = case_payload(case, county) | {"deadline": deadline}
+    rows = outbox_rows(now, "new_case", case.id, routing.staff, payload)
     if rows:
-        conn.execute(insert(OUTBOX), rows)
+        conn.execute(INSERT_OUTBOX, rows)
     return len(rows)

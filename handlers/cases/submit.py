@@ -11,7 +11,7 @@ from datetime import datetime, time
 from typing import Any, cast
 
 from pydantic import Field, model_validator
-from sqlalchemy import Connection, Table, func, insert, select
+from sqlalchemy import Connection, Table, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -20,14 +20,14 @@ from app.models.cases import MEDIA_FLAGGED
 from handlers.cases.access import own_unused_photos
 from handlers.cases.clocks import start_clocks
 from handlers.cases.content import screen
-from handlers.cases.dispatching import department_rows, dispatch, dispatched, tell_departments
+from handlers.cases.dispatching import Routing, department_rows, dispatch, dispatched, tell_departments
 from handlers.cases.numbering import next_case_number
 from handlers.cases.queries import CaseView, filed_view
 from handlers.cases.timeline import event_by, insert_events
 from handlers.commands import Command, Id
 from handlers.context import Context
 from handlers.errors import Invalid, NotFound, TooMany
-from routing import Category, CountyConfig, RoutedDepartment
+from routing import Category, CountyConfig
 from routing.lifecycle import DISPATCHED
 
 MAX_PHOTOS = 9
@@ -44,6 +44,25 @@ CASE_DEFAULTS: dict[str, Any] = {
 }
 CASE_COLUMNS = tuple(c.key for c in CASES.columns if c.key != "id")
 INSERT_CASE = insert(CASES).returning(CASES.c.id)
+# The community the case is filed in, its township, and how many cases the
+# reporter filed since the county's midnight (the daily limit), in one statement.
+PLACE = (
+    select(
+        COMMUNITIES.c.id,
+        COMMUNITIES.c.name,
+        COMMUNITIES.c.township_id,
+        DEPARTMENTS.c.name.label("township"),
+        select(func.count(CASES.c.id))
+        .where(CASES.c.reporter_id == bindparam("reporter"), CASES.c.created_at >= bindparam("since"))
+        .scalar_subquery()
+        .label("today"),
+    )
+    .join(DEPARTMENTS, DEPARTMENTS.c.id == COMMUNITIES.c.township_id)
+    .where(COMMUNITIES.c.id == bindparam("community"))
+)
+EARLIER = select(CASES.c.id, CASES.c.idempotency_hash).where(
+    CASES.c.reporter_id == bindparam("reporter"), CASES.c.idempotency_key == bindparam("key")
+)
 
 
 def case_row(case: Case) -> dict[str, Any]:
@@ -94,28 +113,13 @@ def _existing(s: Session | Connection, reporter_id: int, key: str | None, digest
     key was used for another report (an urgent second report is never dropped)."""
     if not key:
         return None
-    row = s.execute(
-        select(CASES.c.id, CASES.c.idempotency_hash).where(
-            CASES.c.reporter_id == reporter_id, CASES.c.idempotency_key == key
-        )
-    ).first()
+    row = s.execute(EARLIER, {"reporter": reporter_id, "key": key}).first()
     if row is not None and row.idempotency_hash not in (None, digest):
         raise Invalid(
             "这个 Idempotency-Key 已用于另一份内容不同的报告，请为新的报告换一个新的键",
             "idempotency_key_reused",
         )
     return row.id if row is not None else None
-
-
-def _within_daily_limit(conn: Connection, reporter_id: int, now: datetime, county: CountyConfig) -> None:
-    day_start = datetime.combine(now.astimezone(county.tz).date(), time(0), tzinfo=county.tz)
-    today = conn.scalar(
-        select(func.count(CASES.c.id)).where(
-            CASES.c.reporter_id == reporter_id, CASES.c.created_at >= day_start
-        )
-    )
-    if (today or 0) >= county.daily_case_limit:
-        raise TooMany(f"每天最多提交 {county.daily_case_limit} 件，请明天再试", "daily_limit")
 
 
 def _reporter(
@@ -195,17 +199,21 @@ class _Filing:
     channel: Channel | None
 
 
-def _place(conn: Connection, community_id: int) -> Community:
-    """The community with its township's name (a detached copy: nothing is written to it)."""
+def _place(
+    conn: Connection, community_id: int, reporter_id: int, now: datetime, county: CountyConfig
+) -> Community:
+    """The community with its township's name (a detached copy: nothing is
+    written to it); 404 without it, 429 past the reporter's daily limit."""
+    day_start = datetime.combine(now.astimezone(county.tz).date(), time(0), tzinfo=county.tz)
     row = conn.execute(
-        select(COMMUNITIES.c.id, COMMUNITIES.c.name, COMMUNITIES.c.township_id, DEPARTMENTS.c.name)
-        .join(DEPARTMENTS, DEPARTMENTS.c.id == COMMUNITIES.c.township_id)
-        .where(COMMUNITIES.c.id == community_id)
+        PLACE, {"community": community_id, "reporter": reporter_id, "since": day_start}
     ).first()
     if row is None:
         raise NotFound("找不到该小区", "unknown_community")
-    township = Department(id=row[2], name=row[3])
-    return Community(id=row[0], name=row[1], township_id=row[2], township=township)
+    if row.today >= county.daily_case_limit:
+        raise TooMany(f"每天最多提交 {county.daily_case_limit} 件，请明天再试", "daily_limit")
+    township = Department(id=row.township_id, name=row.township)
+    return Community(id=row.id, name=row.name, township_id=row.township_id, township=township)
 
 
 def _new_case(
@@ -245,14 +253,13 @@ def _write(ctx: Context, f: _Filing) -> Filed:
     county, now = ctx.county, ctx.now()
     with ctx.uow() as uow:
         conn = uow.session.connection()
-        community = _place(conn, f.cmd.community_id)
-        _within_daily_limit(conn, f.reporter.id, now, county)
+        community = _place(conn, f.cmd.community_id, f.reporter.id, now, county)
         photos = own_unused_photos(uow.session, f.reporter.id, f.cmd.photo_ids)
-        routed, departments = department_rows(conn, county, f.category.code, community.township.name)
+        routing = department_rows(conn, county, f.category.code, community.township.name)
         case = _new_case(f, community, photos, now, county)
         case.community = community
         case.number = next_case_number(conn, county.number_prefix, now.astimezone(county.tz).date())
-        case.primary_department_id = departments[routed[0].name].id
+        case.primary_department_id = routing.department(routing.routed[0]).id
         try:
             case.id = conn.execute(INSERT_CASE, case_row(case)).scalar_one()
         except IntegrityError:
@@ -262,22 +269,22 @@ def _write(ctx: Context, f: _Filing) -> Filed:
             if existing is None:
                 raise
             return Filed(existing, False)
-        dispatch(conn, case, routed, departments, now)
-        events = _first_events(uow.session, case, f, photos, routed, now)
+        dispatch(conn, case, routing, now)
+        events = _first_events(uow.session, case, f, photos, routing, now)
         if f.channel is not None:
             f.channel.write(uow.session, case)
-        tell_departments(conn, case, routed, departments, now, county)
+        tell_departments(conn, case, routing, now, county)
         uow.commit()
     return Filed(case.id, True, filed_view(case, events, photos, f.reporter, county))
 
 
 def _first_events(
-    s: Session, case: Case, f: _Filing, photos: list[Photo], routed: list[RoutedDepartment], now: datetime
+    s: Session, case: Case, f: _Filing, photos: list[Photo], routing: Routing, now: datetime
 ) -> list[CaseEvent]:
     """``submitted`` (by the reporter, with the photos) and ``dispatched``."""
     note = f.channel.note if f.channel else ""
     submitted = event_by(case, "submitted", now, f.reporter, note=note)
-    sent = dispatched(case, routed, now, f"按责任清单（{case.config_version}）派发")
+    sent = dispatched(case, routing, now, f"按责任清单（{case.config_version}）派发")
     insert_events(s, [submitted, sent], photos)
     return [submitted, sent]
 

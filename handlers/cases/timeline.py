@@ -55,6 +55,8 @@ def event_by(
     )
 
 
+INSERT_EVENTS = insert(EVENTS)
+INSERT_EVENT_RETURNING = insert(EVENTS).returning(EVENTS.c.id)
 EVENT_COLUMNS = ("case_id", "at", "kind", "actor_id", "actor_label", "department_id", "note", "step", "data")
 
 
@@ -66,12 +68,12 @@ def insert_events(s: Session, events: list[CaseEvent], photos: list[Photo]) -> N
     rows = [{k: getattr(e, k) for k in EVENT_COLUMNS} for e in events]
     if photos:
         first = events[0]
-        first.id = conn.execute(insert(EVENTS).returning(EVENTS.c.id), rows[0]).scalar_one()
+        first.id = conn.execute(INSERT_EVENT_RETURNING, rows[0]).scalar_one()
         for photo in photos:
             photo.case_id, photo.event_id = first.case_id, first.id
         rows = rows[1:]
     if rows:
-        conn.execute(insert(EVENTS), rows)
+        conn.execute(INSERT_EVENTS, rows)
 
 
 def record(
