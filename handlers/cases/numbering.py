@@ -3,33 +3,26 @@
 from __future__ import annotations
 
 from datetime import date
-from functools import cache
-from typing import Any
 
-from sqlalchemy import Connection, bindparam
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, Date, Integer, bindparam, text
 from sqlalchemy.orm import Session
 
-from app.models import CaseNumberCounter
-
-
-@cache
-def _next_of_day(dialect: str) -> Any:
-    """The day's next sequence number, in one statement, so concurrent
-    submissions never share a number (built once per dialect: a filing
-    does not pay for building it again)."""
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return (
-        insert(CaseNumberCounter)
-        .values(day=bindparam("day", type_=CaseNumberCounter.__table__.c.day.type), last=1)
-        .on_conflict_do_update(index_elements=["day"], set_={"last": CaseNumberCounter.last + 1})
-        .returning(CaseNumberCounter.last)
+# The day's next sequence number in one statement, so concurrent submissions
+# never share a number. The same SQL on SQLite and PostgreSQL, written out:
+# SQLAlchemy's dialect upsert constructs have no cache key, so they would be
+# compiled again on every filing.
+NEXT_OF_DAY = (
+    text(
+        "INSERT INTO case_number_counters (day, last) VALUES (:day, 1) "
+        "ON CONFLICT (day) DO UPDATE SET last = case_number_counters.last + 1 "
+        "RETURNING last"
     )
+    .bindparams(bindparam("day", type_=Date()))
+    .columns(last=Integer())
+)
 
 
 def next_case_number(db: Session | Connection, prefix: str, day: date) -> str:
     """The next number of ``day``; ``db``: the command's session, or its connection."""
-    dialect = (db.get_bind() if isinstance(db, Session) else db).dialect.name
-    seq = db.execute(_next_of_day(dialect), {"day": day}).scalar_one()
+    seq = db.execute(NEXT_OF_DAY, {"day": day}).scalar_one()
     return f"{prefix}{day:%Y%m%d}-{seq:04d}"
