@@ -9,7 +9,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, cast
 
-from flask import current_app, g, request
+from flask import Flask, current_app, g, request
+from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import Connection, Table, bindparam, select
 from sqlalchemy.orm import make_transient_to_detached
@@ -33,6 +34,26 @@ CALLER = (
 @lru_cache(maxsize=4)
 def _serializer_for(secret_key: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret_key, salt="api-token")
+
+
+class SigningOnceSessions(SecureCookieSessionInterface):
+    """Flask's cookie sessions (nothing of ours keeps one, but Flask opens one
+    for every request), their signing serializer made once per set of keys
+    instead of on every request."""
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[str | bytes, ...], URLSafeTimedSerializer] = {}
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        if not app.secret_key:
+            return None
+        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)
+        made = self._made.get(keys)
+        if made is None:
+            made = super().get_signing_serializer(app)
+            if made is not None:
+                self._made = {keys: made}
+        return made
 
 
 def _serializer() -> URLSafeTimedSerializer:
