@@ -16,6 +16,7 @@ from app import open311
 from app.api.bodies import check_json_body, closing, drain, refuse_oversized
 from app.api.errors import HTTP_MESSAGES, dependency_error, domain_error, error
 from app.api.limits import init_limits
+from app.api.security import SigningOnceSessions
 from handlers.commands import invalid
 from handlers.errors import DomainError, TooLarge
 
@@ -74,6 +75,7 @@ def register_api(app: OpenAPI) -> None:
         app.register_api(module.bp)
     app.register_blueprint(open311.bp)
     init_limits(app, app.extensions["settings"].redis_url)
+    app.session_interface = SigningOnceSessions()
     app.before_request(refuse_oversized)
     app.before_request(check_json_body)
     _register_errors(app)

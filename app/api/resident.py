@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response
 from pydantic import BaseModel, Field
 
@@ -15,6 +17,9 @@ from handlers.cases.submit import file_case as file_new_case
 bp = blueprint("resident", "/api/v1/cases", "居民")
 
 
+# The filing's headers. flask-openapi3 (4.3.2) builds the model's JSON schema
+# on every request to read them; a class's schema never changes, so it is built
+# once (the document's, asked with other arguments, is not kept).
 class FilingHeaders(BaseModel):
     idempotency_key: str | None = Field(
         default=None,
@@ -22,6 +27,18 @@ class FilingHeaders(BaseModel):
         max_length=128,
         description="同一用户用同一个键重复提交时，返回第一次的工单而不重复立案",
     )
+
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        if args or kwargs:
+            return super().model_json_schema(*args, **kwargs)
+        if cls not in _SCHEMAS:
+            _SCHEMAS[cls] = super().model_json_schema()
+        return _SCHEMAS[cls]
+
+
+# Read only (flask-openapi3 looks up the properties): never handed out to be changed.
+_SCHEMAS: dict[type[BaseModel], dict[str, Any]] = {}
 
 
 def _case(case_id: int) -> CaseOut:
@@ -35,8 +52,11 @@ def file_case(body: NewCase, header: FilingHeaders) -> Response:
 
     201：新立的工单；200：同一 Idempotency-Key 的重复提交，返回第一次的工单。
     """
-    case_id, created = file_new_case(ctx(), caller().id, body, header.idempotency_key or None)
-    return answer(_case(case_id), 201 if created else 200)
+    c, user = ctx(), caller()
+    filed = file_new_case(c, user.id, body, header.idempotency_key or None, reporter=user)
+    # A new case is answered as it was written; a repeated key, as it is now.
+    view = filed.view or case_for(c, filed.case_id, user)
+    return answer(case_out(view, c.county), 201 if filed.created else 200)
 
 
 @bp.get("/mine", responses={200: Listing[CaseSummary]})

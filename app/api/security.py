@@ -6,17 +6,60 @@ every request, so binding or revoking a staff role takes effect at once.
 
 from __future__ import annotations
 
-from flask import current_app, g, request
+from functools import lru_cache
+from typing import Any, cast
+
+from flask import Flask, current_app, g, request
+from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import Connection, Table, bindparam, select
+from sqlalchemy.orm import make_transient_to_detached
 
 from app.logs import note_user
-from app.models import User
+from app.models import Department, User
 from handlers.accounts import note_seen
 from handlers.errors import Unauthorized
 
+USERS = cast(Table, User.__table__)
+DEPARTMENTS = cast(Table, Department.__table__)
+# The caller and their department in one Core statement: what Session.get
+# with its joined load reads, without the ORM's per-request work.
+CALLER = (
+    select(*USERS.c, *(c.label(f"dept_{c.key}") for c in DEPARTMENTS.c))
+    .outerjoin(DEPARTMENTS, DEPARTMENTS.c.id == USERS.c.department_id)
+    .where(USERS.c.id == bindparam("uid"))
+)
+
+
+@lru_cache(maxsize=4)
+def _serializer_for(secret_key: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret_key, salt="api-token")
+
+
+class SigningOnceSessions(SecureCookieSessionInterface):
+    """Flask's cookie sessions (nothing of ours keeps one, but Flask opens one
+    for every request), their signing serializer made once per set of keys
+    instead of on every request."""
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[str | bytes, ...], URLSafeTimedSerializer] = {}
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        if not app.secret_key:
+            return None
+        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)
+        made = self._made.get(keys)
+        if made is None:
+            made = super().get_signing_serializer(app)
+            if made is not None:
+                self._made = {keys: made}
+        return made
+
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="api-token")
+    # Made once per secret key: only the key and the salt make it (the token's
+    # age is checked by each ``loads``).
+    return _serializer_for(current_app.config["SECRET_KEY"])
 
 
 def issue_token(user_id: int) -> str:
@@ -52,13 +95,28 @@ def authenticated_user() -> User:
         raise Unauthorized("请先登录", "login_required")
     services = current_app.extensions["services"]
     with services.db.read() as uow:
-        user = uow.session.get(User, uid)
-        if user is None:
-            raise Unauthorized("账号不存在，请重新登录", "bad_token")
-        uow.session.expunge(user)
+        user = _read_user(uow.session.connection(), uid)
+    if user is None:
+        raise Unauthorized("账号不存在，请重新登录", "bad_token")
     note_user(user.id)
     if "ctx" not in g:  # the request's one context (app/api/web.py: ctx)
         g.ctx = services.context()
     note_seen(g.ctx, user)
     g.user = user
+    return user
+
+
+def _read_user(conn: Connection, uid: int) -> User | None:
+    """The user as ``Session.get`` answers them, detached (their department
+    loaded): every column read now, so a role changed or revoked counts at once."""
+    row = conn.execute(CALLER, {"uid": uid}).first()
+    if row is None:
+        return None
+    values: dict[str, Any] = row._asdict()
+    department = None
+    if values["department_id"] is not None:
+        department = Department(**{c.key: values[f"dept_{c.key}"] for c in DEPARTMENTS.c})
+        make_transient_to_detached(department)
+    user = User(**{c.key: values[c.key] for c in USERS.c}, department=department)
+    make_transient_to_detached(user)
     return user

@@ -10,6 +10,7 @@ token error once after a refetch; a second is an outage.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -29,6 +30,19 @@ TOKEN_ERRORS = (40001, 40014, 42001)
 REFRESH_MARGIN = 300
 # What a call that never reached WeChat, or got no JSON back, raises.
 NETWORK_ERRORS = (requests.RequestException,)
+
+
+def read_environment_once(http: requests.Session, api_base: str) -> None:
+    """What requests reads from the environment on every call (the proxy
+    variables, after scanning the whole environment for them, and the CA
+    bundle), read once for the one host the client calls: a process's
+    environment does not change. The session then stops looking; it stays
+    pooled, so calls reuse its keep-alive connections."""
+    http.proxies = requests.utils.get_environ_proxies(api_base)
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        http.verify = bundle
+    http.trust_env = False
 
 
 class SharedTokenMixin:
@@ -76,6 +90,7 @@ class MiniProgramClient(SharedTokenMixin, WeChatClient):  # type: ignore[misc]
         self.api_base = api_base
         self.API_BASE_URL = api_base + "cgi-bin/"
         self.wxa.API_BASE_URL = api_base
+        read_environment_once(self._http, api_base)
 
     def _fetch(self) -> dict[str, Any]:
         return self._raw_get(
@@ -102,6 +117,7 @@ class EnterpriseClient(SharedTokenMixin, WeComClient):  # type: ignore[misc]
         self.store = store
         self.api_base = api_base
         self.API_BASE_URL = api_base + "cgi-bin/"
+        read_environment_once(self._http, api_base)
 
     def _fetch(self) -> dict[str, Any]:
         res = self._http.get(

@@ -3,15 +3,18 @@ departments, their assignments, the ``dispatched`` event, their notifications.""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Connection, Table, and_, bindparam, insert, select
 from sqlalchemy.orm import Session
 
-from app.models import Assignment, Case, Department, User
-from handlers.cases.timeline import record
+from app.models import Assignment, Case, CaseEvent, Department, User
+from app.models.people import HANDLER, HEAD
+from handlers.cases.timeline import event_by, record
 from handlers.errors import Unavailable
-from handlers.notifications.notify import case_payload, enqueue, staff_of
+from handlers.notifications.notify import OUTBOX, case_payload, enqueue, outbox_rows, staff_of
 from routing import CountyConfig, RoutedDepartment, route
 
 
@@ -77,3 +80,95 @@ def announce(
         case_payload(case, county)
         | {"deadline": case.accept_due_at.isoformat() if case.accept_due_at else ""},
     )
+
+
+# A filing's dispatch, in Core: a statement per table, no ORM object per row
+# (handlers/cases/submit.py). The ORM versions above serve the commands that
+# change a case already loaded (re-dispatch, referral).
+ASSIGNMENTS = cast(Table, Assignment.__table__)
+DEPARTMENTS = cast(Table, Department.__table__)
+USERS = cast(Table, User.__table__)
+# The routed departments and, in the same statement, their staff told of a new case.
+DEPARTMENTS_AND_STAFF = (
+    select(DEPARTMENTS.c.id, DEPARTMENTS.c.name, USERS.c.id.label("user_id"), USERS.c.role)
+    .outerjoin(USERS, and_(USERS.c.department_id == DEPARTMENTS.c.id, USERS.c.role.in_([HANDLER, HEAD])))
+    .where(DEPARTMENTS.c.name.in_(bindparam("names", expanding=True)))
+)
+INSERT_ASSIGNMENTS = insert(ASSIGNMENTS)
+INSERT_OUTBOX = insert(OUTBOX)
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    id: int
+    role: str
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Where the list sends a new case: the departments in its order, their
+    rows (detached copies: id and name) and their staff (handlers and heads)."""
+
+    routed: list[RoutedDepartment]
+    departments: dict[str, Department]
+    staff: list[StaffMember]
+
+    def department(self, r: RoutedDepartment) -> Department:
+        return self.departments[r.name]
+
+
+def department_rows(conn: Connection, county: CountyConfig, category_code: str, township: str) -> Routing:
+    """``routed_departments`` and ``staff_of`` in one Core statement."""
+    routed = route(county, category_code, township)
+    departments: dict[str, Department] = {}
+    staff: dict[int, StaffMember] = {}
+    for id_, name, user_id, role in conn.execute(DEPARTMENTS_AND_STAFF, {"names": [r.name for r in routed]}):
+        if name not in departments:
+            departments[name] = Department(id=id_, name=name)
+        if user_id is not None:
+            staff[user_id] = StaffMember(user_id, role)
+    missing = [r.name for r in routed if r.name not in departments]
+    if missing:
+        raise Unavailable(f"系统配置缺少部门：{'、'.join(missing)}，请联系管理员", "routing_unavailable")
+    return Routing(routed, departments, [staff[k] for k in sorted(staff)])
+
+
+def dispatch(conn: Connection, case: Case, routing: Routing, now: datetime) -> None:
+    """A new case's assignments in the list's order, in one statement; the
+    case (its id written, its clocks started) is given them as written."""
+    case.assignments = [
+        Assignment(
+            case_id=case.id,
+            department_id=routing.department(r).id,
+            department=routing.department(r),
+            role=r.role,
+            position=position,
+            due_at=case.due_at,
+            open=True,
+            created_at=now,
+        )
+        for position, r in enumerate(routing.routed)
+    ]
+    keys = ("case_id", "department_id", "role", "position", "due_at", "open", "created_at")
+    conn.execute(INSERT_ASSIGNMENTS, [{k: getattr(a, k) for k in keys} for a in case.assignments])
+
+
+def dispatched(case: Case, routing: Routing, now: datetime, note: str) -> CaseEvent:
+    """The ``dispatched`` event ``announce`` records, not yet written."""
+    routed = routing.routed
+    names = "、".join(f"{r.name}({r.role})" for r in routed)
+    departments = [{"name": r.name, "role": r.role} for r in routed]
+    return event_by(case, "dispatched", now, None, note=f"{note}：{names}", departments=departments)
+
+
+def tell_departments(
+    conn: Connection, case: Case, routing: Routing, now: datetime, county: CountyConfig
+) -> int:
+    """``announce``'s ``new_case`` message to every department's staff, in one
+    insert; answers how many."""
+    deadline = case.accept_due_at.isoformat() if case.accept_due_at else ""
+    payload = case_payload(case, county) | {"deadline": deadline}
+    rows = outbox_rows(now, "new_case", case.id, routing.staff, payload)
+    if rows:
+        conn.execute(INSERT_OUTBOX, rows)
+    return len(rows)

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Connection, Date, Integer, bindparam, text
 from sqlalchemy.orm import Session
 
-from app.models import CaseNumberCounter
-
-
-def next_case_number(session: Session, prefix: str, day: date) -> str:
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    # One statement, so concurrent submissions never share a number.
-    stmt = (
-        insert(CaseNumberCounter)
-        .values(day=day, last=1)
-        .on_conflict_do_update(index_elements=["day"], set_={"last": CaseNumberCounter.last + 1})
-        .returning(CaseNumberCounter.last)
+# The day's next sequence number in one statement, so concurrent submissions
+# never share a number. The same SQL on SQLite and PostgreSQL, written out:
+# SQLAlchemy's dialect upsert constructs have no cache key, so they would be
+# compiled again on every filing.
+NEXT_OF_DAY = (
+    text(
+        "INSERT INTO case_number_counters (day, last) VALUES (:day, 1) "
+        "ON CONFLICT (day) DO UPDATE SET last = case_number_counters.last + 1 "
+        "RETURNING last"
     )
-    seq = session.execute(stmt).scalar_one()
+    .bindparams(bindparam("day", type_=Date()))
+    .columns(last=Integer())
+)
+
+
+def next_case_number(db: Session | Connection, prefix: str, day: date) -> str:
+    """The next number of ``day``; ``db``: the command's session, or its connection."""
+    seq = db.execute(NEXT_OF_DAY, {"day": day}).scalar_one()
     return f"{prefix}{day:%Y%m%d}-{seq:04d}"

@@ -9,12 +9,13 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import Case, CaseEvent, Extension, Photo, User
+from app.models.people import SUPERVISORS
 from handlers.cases.access import MAX_REFERRALS, actors_of, can_view, department_role, photo_visible_to
 from handlers.context import Context
 from handlers.errors import NotFound
 from handlers.paging import one_page
 from routing import CountyConfig
-from routing.lifecycle import actions
+from routing.lifecycle import PARTY, PRIMARY, REPORTER, SUPERVISOR, actions
 
 
 @dataclass(frozen=True)
@@ -154,6 +155,31 @@ def case_for(ctx: Context, case_id: int, viewer: User) -> CaseView:
         )
         s.expunge_all()
     return view
+
+
+def filed_view(
+    case: Case, events: list[CaseEvent], photos: list[Photo], reporter: User, county: CountyConfig
+) -> CaseView:
+    """What ``case_for`` answers the reporter of a case just filed, from what
+    the filing wrote (the case with its community and assignments, its two
+    events, the photos filed with it) instead of reading it back: a new case
+    has no extension, no referral and no case merged into it."""
+    by_event: dict[int, list[Photo]] = {}
+    for photo in sorted(photos, key=lambda p: (p.created_at, p.id)):
+        if photo_visible_to(photo, reporter):
+            by_event.setdefault(photo.event_id or 0, []).append(photo)
+    timeline = [
+        TimelineEntry(e.at, e.kind, _by(e, case, reporter, county), e.note, e.step, by_event.get(e.id, []))
+        for e in events
+    ]
+    role = None
+    if reporter.is_staff and reporter.department_id is not None:
+        role = next((a.role for a in case.assignments if a.department_id == reporter.department_id), None)
+    who = {REPORTER} | ({SUPERVISOR} if reporter.role in SUPERVISORS else set())
+    if role is not None:
+        who |= {PARTY} | ({PRIMARY} if case.primary_department_id == reporter.department_id else set())
+    may = [a for a in actions(case.status, who) if _applies(a, False)]
+    return CaseView(case, timeline, by_event.get(events[0].id, []), may, role, None)
 
 
 # Lists of cases: the newest first.

@@ -8,19 +8,22 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time
+from typing import Any, cast
 
 from pydantic import Field, model_validator
-from sqlalchemy import func, select
+from sqlalchemy import Connection, Table, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from app.models import Case, Community, User
+from app.models import Case, CaseEvent, Community, Department, Photo, User
+from app.models.cases import MEDIA_FLAGGED
 from handlers.cases.access import own_unused_photos
 from handlers.cases.clocks import start_clocks
 from handlers.cases.content import screen
-from handlers.cases.dispatching import announce, assign, routed_departments
+from handlers.cases.dispatching import Routing, department_rows, dispatch, dispatched, tell_departments
 from handlers.cases.numbering import next_case_number
-from handlers.cases.timeline import record
+from handlers.cases.queries import CaseView, filed_view
+from handlers.cases.timeline import event_by, insert_events
 from handlers.commands import Command, Id
 from handlers.context import Context
 from handlers.errors import Invalid, NotFound, TooMany
@@ -28,6 +31,43 @@ from routing import Category, CountyConfig
 from routing.lifecycle import DISPATCHED
 
 MAX_PHOTOS = 9
+
+CASES = cast(Table, Case.__table__)
+COMMUNITIES = cast(Table, Community.__table__)
+DEPARTMENTS = cast(Table, Department.__table__)
+# What an insert gives a column left out, given instead: the case as written
+# carries it for the answer too.
+CASE_DEFAULTS: dict[str, Any] = {
+    c.key: c.default.arg  # type: ignore[attr-defined]
+    for c in CASES.columns
+    if c.default is not None and c.default.is_scalar
+}
+CASE_COLUMNS = tuple(c.key for c in CASES.columns if c.key != "id")
+INSERT_CASE = insert(CASES).returning(CASES.c.id)
+# The community the case is filed in, its township, and how many cases the
+# reporter filed since the county's midnight (the daily limit), in one statement.
+PLACE = (
+    select(
+        COMMUNITIES.c.id,
+        COMMUNITIES.c.name,
+        COMMUNITIES.c.township_id,
+        DEPARTMENTS.c.name.label("township"),
+        select(func.count(CASES.c.id))
+        .where(CASES.c.reporter_id == bindparam("reporter"), CASES.c.created_at >= bindparam("since"))
+        .scalar_subquery()
+        .label("today"),
+    )
+    .join(DEPARTMENTS, DEPARTMENTS.c.id == COMMUNITIES.c.township_id)
+    .where(COMMUNITIES.c.id == bindparam("community"))
+)
+EARLIER = select(CASES.c.id, CASES.c.idempotency_hash).where(
+    CASES.c.reporter_id == bindparam("reporter"), CASES.c.idempotency_key == bindparam("key")
+)
+
+
+def case_row(case: Case) -> dict[str, Any]:
+    """The ``cases`` row of a case made in memory, every column given."""
+    return {key: getattr(case, key) for key in CASE_COLUMNS}
 
 
 class NewCase(Command):
@@ -68,68 +108,44 @@ def body_hash(cmd: NewCase) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _existing(s: Session, reporter_id: int, key: str | None, digest: str) -> Case | None:
-    """The case this reporter already filed with ``key``; 422 when the key
-    was used for another report (an urgent second report is never dropped)."""
+def _existing(s: Session | Connection, reporter_id: int, key: str | None, digest: str) -> int | None:
+    """The id of the case this reporter already filed with ``key``; 422 when the
+    key was used for another report (an urgent second report is never dropped)."""
     if not key:
         return None
-    case = s.scalar(select(Case).where(Case.reporter_id == reporter_id, Case.idempotency_key == key))
-    if case is not None and case.idempotency_hash not in (None, digest):
+    row = s.execute(EARLIER, {"reporter": reporter_id, "key": key}).first()
+    if row is not None and row.idempotency_hash not in (None, digest):
         raise Invalid(
             "这个 Idempotency-Key 已用于另一份内容不同的报告，请为新的报告换一个新的键",
             "idempotency_key_reused",
         )
-    return case
+    return row.id if row is not None else None
 
 
-def _within_daily_limit(s: Session, reporter_id: int, now: datetime, county: CountyConfig) -> None:
-    day_start = datetime.combine(now.astimezone(county.tz).date(), time(0), tzinfo=county.tz)
-    today = s.scalar(
-        select(func.count(Case.id)).where(Case.reporter_id == reporter_id, Case.created_at >= day_start)
-    )
-    if (today or 0) >= county.daily_case_limit:
-        raise TooMany(f"每天最多提交 {county.daily_case_limit} 件，请明天再试", "daily_limit")
-
-
-def _new_case(
-    s: Session,
-    cmd: NewCase,
-    category: Category,
-    reporter: User,
-    community: Community,
-    now: datetime,
-    county: CountyConfig,
-) -> Case:
-    return Case(
-        number=next_case_number(s, county.number_prefix, now.astimezone(county.tz).date()),
-        category=category.code,
-        config_version=county.version,
-        route=category.route,
-        community_id=community.id,
-        community=community,
-        reporter_id=reporter.id,
-        anonymous=cmd.anonymous,
-        description=cmd.description,
-        location_text=cmd.location_text,
-        lat=cmd.lat,
-        lng=cmd.lng,
-        status=DISPATCHED,
-        urgent=category.urgent,
-        created_at=now,
-        updated_at=now,
-    )
-
-
-def _reporter(ctx: Context, reporter_id: int, key: str | None, digest: str) -> tuple[str, int | None]:
-    """The reporter's openid, and the id of the case a repeated key already filed."""
+def _reporter(
+    ctx: Context, reporter_id: int, key: str | None, digest: str, reporter: User | None
+) -> tuple[User, int | None]:
+    """The reporter (as given, or read), and the id of the case a repeated key already filed."""
+    if reporter is not None and not key:
+        return reporter, None
     with ctx.read() as uow:
-        existing = _existing(uow.session, reporter_id, key, digest)
-        existing_id = existing.id if existing is not None else None
-        reporter = uow.session.get(User, reporter_id)
+        existing = _existing(uow.session.connection(), reporter_id, key, digest)
         if reporter is None:
-            raise NotFound("账号不存在")
-        openid = reporter.openid
-    return openid, existing_id
+            reporter = uow.session.get(User, reporter_id)
+            if reporter is None:
+                raise NotFound("账号不存在")
+    return reporter, existing
+
+
+@dataclass(frozen=True)
+class Filed:
+    """What a filing answers: the case, whether it was filed now (False: its
+    key answered an earlier case, filing nothing) and, when filed now, the
+    case as its reporter sees it, built from what was written."""
+
+    case_id: int
+    created: bool
+    view: CaseView | None = None
 
 
 def file_case(
@@ -138,25 +154,26 @@ def file_case(
     cmd: NewCase,
     idempotency_key: str | None = None,
     channel: Channel | None = None,
-) -> tuple[int, bool]:
-    """File the case; answers (case id, created) without reading it back (the
-    caller reads what it shows). A repeated idempotency key answers the first
-    case and files nothing."""
+    reporter: User | None = None,
+) -> Filed:
+    """File the case. A repeated idempotency key answers the first case and
+    files nothing (its view is left to the caller to read). ``reporter``: the
+    reporter as the caller just read them (authentication), else read here."""
     category = ctx.county.categories.get(cmd.category)
     if category is None:
         raise Invalid("请选择有效的问题类别", "unknown_category")
     digest = body_hash(cmd)
-    openid, existing = _reporter(ctx, reporter_id, idempotency_key, digest)
+    user, existing = _reporter(ctx, reporter_id, idempotency_key, digest, reporter)
     if existing is not None:
-        return existing, False
-    needs_review = screen(ctx, f"{cmd.description}\n{cmd.location_text}".strip(), openid)
-    filing = _Filing(reporter_id, cmd, category, idempotency_key, digest, needs_review, channel)
-    case_id, created = _write(ctx, filing)
-    if created:
+        return Filed(existing, False)
+    needs_review = screen(ctx, f"{cmd.description}\n{cmd.location_text}".strip(), user.openid)
+    filing = _Filing(user, cmd, category, idempotency_key, digest, needs_review, channel)
+    filed = _write(ctx, filing)
+    if filed.created:
         # Counted once committed: a filing rolled back or answered from its key is not.
         ctx.metrics.case_filed(category.code)
         ctx.wake_outbox()
-    return case_id, created
+    return filed
 
 
 def submit_case(
@@ -167,13 +184,13 @@ def submit_case(
     channel: Channel | None = None,
 ) -> tuple[Case, bool]:
     """``file_case``, answering the case itself (assignments and events loaded)."""
-    case_id, created = file_case(ctx, reporter_id, cmd, idempotency_key, channel)
-    return load_case(ctx, case_id), created
+    filed = file_case(ctx, reporter_id, cmd, idempotency_key, channel)
+    return load_case(ctx, filed.case_id), filed.created
 
 
 @dataclass(frozen=True)
 class _Filing:
-    reporter_id: int
+    reporter: User
     cmd: NewCase
     category: Category
     key: str | None
@@ -182,42 +199,94 @@ class _Filing:
     channel: Channel | None
 
 
-def _write(ctx: Context, f: _Filing) -> tuple[int, bool]:
+def _place(
+    conn: Connection, community_id: int, reporter_id: int, now: datetime, county: CountyConfig
+) -> Community:
+    """The community with its township's name (a detached copy: nothing is
+    written to it); 404 without it, 429 past the reporter's daily limit."""
+    day_start = datetime.combine(now.astimezone(county.tz).date(), time(0), tzinfo=county.tz)
+    row = conn.execute(
+        PLACE, {"community": community_id, "reporter": reporter_id, "since": day_start}
+    ).first()
+    if row is None:
+        raise NotFound("找不到该小区", "unknown_community")
+    if row.today >= county.daily_case_limit:
+        raise TooMany(f"每天最多提交 {county.daily_case_limit} 件，请明天再试", "daily_limit")
+    township = Department(id=row.township_id, name=row.township)
+    return Community(id=row.id, name=row.name, township_id=row.township_id, township=township)
+
+
+def _new_case(
+    f: _Filing, community: Community, photos: list[Photo], now: datetime, county: CountyConfig
+) -> Case:
+    """The case as it will be written, its clocks started (not in the session:
+    the rows are inserted without an ORM object each)."""
+    cmd, category = f.cmd, f.category
+    flagged = any(p.media_check in MEDIA_FLAGGED for p in photos)  # WeChat's image check already said so
+    values = CASE_DEFAULTS | {
+        "category": category.code,
+        "config_version": county.version,
+        "route": category.route,
+        "community_id": community.id,
+        "reporter_id": f.reporter.id,
+        "anonymous": cmd.anonymous,
+        "description": cmd.description,
+        "location_text": cmd.location_text,
+        "lat": cmd.lat,
+        "lng": cmd.lng,
+        "status": DISPATCHED,
+        "urgent": category.urgent,
+        "needs_review": f.needs_review or flagged,
+        "idempotency_key": f.key,
+        "idempotency_hash": f.digest if f.key else None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    case = Case(**values)
+    start_clocks(case, county, now)
+    return case
+
+
+def _write(ctx: Context, f: _Filing) -> Filed:
     """The case, its assignments, first events and notifications in one
-    transaction; (case id, created)."""
+    transaction, each table's rows in one statement."""
     county, now = ctx.county, ctx.now()
     with ctx.uow() as uow:
-        s = uow.session
-        community = s.get(Community, f.cmd.community_id)
-        if community is None:
-            raise NotFound("找不到该小区", "unknown_community")
-        reporter = s.get(User, f.reporter_id)
-        assert reporter is not None
-        _within_daily_limit(s, reporter.id, now, county)
-        photos = own_unused_photos(s, reporter.id, f.cmd.photo_ids)
-        routed, departments = routed_departments(s, county, f.category.code, community.township.name)
-        case = _new_case(s, f.cmd, f.category, reporter, community, now, county)
-        case.needs_review, case.idempotency_key = f.needs_review, f.key
-        case.idempotency_hash = f.digest if f.key else None
-        s.add(case)
-        start_clocks(case, county, now)
-        assign(s, case, routed, departments, now)
+        conn = uow.session.connection()
+        community = _place(conn, f.cmd.community_id, f.reporter.id, now, county)
+        photos = own_unused_photos(uow.session, f.reporter.id, f.cmd.photo_ids)
+        routing = department_rows(conn, county, f.category.code, community.township.name)
+        case = _new_case(f, community, photos, now, county)
+        case.community = community
+        case.number = next_case_number(conn, county.number_prefix, now.astimezone(county.tz).date())
+        case.primary_department_id = routing.department(routing.routed[0]).id
         try:
-            s.flush()
+            case.id = conn.execute(INSERT_CASE, case_row(case)).scalar_one()
         except IntegrityError:
             # A concurrent retry with the same key won the race.
             uow.rollback()
-            existing = _existing(uow.session, f.reporter_id, f.key, f.digest)
+            existing = _existing(uow.session.connection(), f.reporter.id, f.key, f.digest)
             if existing is None:
                 raise
-            return existing.id, False
-        note = f.channel.note if f.channel else ""
-        record(s, case, "submitted", now, by=reporter, note=note, photo_ids=[p.id for p in photos])
+            return Filed(existing, False)
+        dispatch(conn, case, routing, now)
+        events = _first_events(uow.session, case, f, photos, routing, now)
         if f.channel is not None:
-            f.channel.write(s, case)
-        announce(s, case, routed, departments, now, county, f"按责任清单（{county.version}）派发")
+            f.channel.write(uow.session, case)
+        tell_departments(conn, case, routing, now, county)
         uow.commit()
-        return case.id, True
+    return Filed(case.id, True, filed_view(case, events, photos, f.reporter, county))
+
+
+def _first_events(
+    s: Session, case: Case, f: _Filing, photos: list[Photo], routing: Routing, now: datetime
+) -> list[CaseEvent]:
+    """``submitted`` (by the reporter, with the photos) and ``dispatched``."""
+    note = f.channel.note if f.channel else ""
+    submitted = event_by(case, "submitted", now, f.reporter, note=note)
+    sent = dispatched(case, routing, now, f"按责任清单（{case.config_version}）派发")
+    insert_events(s, [submitted, sent], photos)
+    return [submitted, sent]
 
 
 def load_case(ctx: Context, case_id: int) -> Case:

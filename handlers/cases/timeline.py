@@ -7,13 +7,16 @@ display time from the county's words (``labels.actors``)."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from app.models import Case, CaseEvent, Photo, User
 from app.models.cases import MEDIA_FLAGGED
 from handlers.ports import JSONDict
+
+EVENTS = cast(Table, CaseEvent.__table__)
 
 
 def event_row(
@@ -31,6 +34,46 @@ def event_row(
         "step": step,
         "data": JSONDict(data),
     }
+
+
+def event_by(
+    case: Case, kind: str, at: datetime, by: User | None, *, note: str = "", **data: object
+) -> CaseEvent:
+    """An event as ``record`` writes it, not added to the session: for
+    ``insert_events`` to write with others in one statement."""
+    staff = by is not None and by.is_staff and by.department is not None
+    return CaseEvent(
+        case_id=case.id,
+        at=at,
+        kind=kind,
+        actor_id=by.id if by else None,
+        actor_label=by.department.name if staff and by and by.department else "",
+        department_id=by.department_id if staff and by else None,
+        note=note,
+        step=None,
+        data=JSONDict(data),
+    )
+
+
+INSERT_EVENTS = insert(EVENTS)
+INSERT_EVENT_RETURNING = insert(EVENTS).returning(EVENTS.c.id)
+EVENT_COLUMNS = ("case_id", "at", "kind", "actor_id", "actor_label", "department_id", "note", "step", "data")
+
+
+def insert_events(s: Session, events: list[CaseEvent], photos: list[Photo]) -> None:
+    """Write events made by ``event_by`` in one statement; ``photos`` (the
+    caller's own, loaded) are attached to the first, which is then written on
+    its own to learn its id."""
+    conn = s.connection()
+    rows = [{k: getattr(e, k) for k in EVENT_COLUMNS} for e in events]
+    if photos:
+        first = events[0]
+        first.id = conn.execute(INSERT_EVENT_RETURNING, rows[0]).scalar_one()
+        for photo in photos:
+            photo.case_id, photo.event_id = first.case_id, first.id
+        rows = rows[1:]
+    if rows:
+        conn.execute(INSERT_EVENTS, rows)
 
 
 def record(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import cast
+from typing import Protocol, cast
 
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
@@ -31,7 +31,16 @@ PAGES = {
 }
 
 
-def page_for(user: User, case_id: int) -> str:
+class Recipient(Protocol):
+    """Whom a message is for: a ``User``, or a row of their id and role."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def role(self) -> str: ...
+
+
+def page_for(user: Recipient, case_id: int) -> str:
     """The mini-program page a message about the case opens for this recipient."""
     if user.role in SUPERVISORS:
         kind = "supervisor"
@@ -78,7 +87,7 @@ def case_payload(case: Case, county: CountyConfig) -> JSONDict:
 
 
 def outbox_rows(
-    now: datetime, purpose: str, case_id: int | None, users: Iterable[User], payload: JSONDict
+    now: datetime, purpose: str, case_id: int | None, users: Iterable[Recipient], payload: JSONDict
 ) -> list[dict[str, object]]:
     """What ``enqueue`` writes, as rows for a bulk insert in the caller's transaction."""
     rows: list[dict[str, object]] = []

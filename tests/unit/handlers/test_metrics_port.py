@@ -35,7 +35,7 @@ def test_a_filing_that_rolls_back_is_not_counted(world: World, monkeypatch: pyte
     def broken(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("the outbox write failed")
 
-    monkeypatch.setattr(submit, "announce", broken)
+    monkeypatch.setattr(submit, "tell_departments", broken)
     cmd = NewCase(category="dog_unleashed", community_id=world.community().id, description="遛狗不拴绳五个字")
     with pytest.raises(RuntimeError):
         submit_case(world.ctx, reporter, cmd)
