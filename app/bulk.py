@@ -103,16 +103,7 @@ class _Columns:
         return str(self.columns[i].type.compile(dialect=self.dialect))
 
     def values(self, rows: Sequence[Row]) -> list[tuple[Any, ...]]:
-        converters = [(i, f) for i, f in enumerate(self.convert) if f is not None]
-        if not converters:
-            return [tuple(r) for r in rows]
-        out = []
-        for row in rows:
-            values = list(row)
-            for i, f in converters:
-                values[i] = f(values[i])
-            out.append(tuple(values))
-        return out
+        return _converted(rows, [(i, f) for i, f in enumerate(self.convert) if f is not None])
 
     def json(self, rows: Sequence[Row]) -> str:
         names = self.names
@@ -245,14 +236,19 @@ def select_rows(conn: Connection, stmt: Select[Any]) -> list[tuple[Any, ...]]:
         params = {compiled.escaped_bind_names.get(n, n): v for n, v in values.items()}
     rows = conn.exec_driver_sql(compiled.string, params).all()
     readers = [(i, r) for i, c in enumerate(stmt.selected_columns) if (r := _moment_reader(c.type, conn))]
-    if not readers:
+    return _converted(rows, readers)
+
+
+def _converted(rows: Sequence[Any], converters: list[tuple[int, Convert]]) -> list[tuple[Any, ...]]:
+    """Rows as tuples, each listed column's value passed through its converter."""
+    if not converters:
         return [tuple(r) for r in rows]
     out = []
     for row in rows:
-        values_of = list(row)
-        for i, read in readers:
-            values_of[i] = read(values_of[i])
-        out.append(tuple(values_of))
+        values = list(row)
+        for i, f in converters:
+            values[i] = f(values[i])
+        out.append(tuple(values))
     return out
 
 

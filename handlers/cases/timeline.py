@@ -36,22 +36,24 @@ def event_row(
     }
 
 
+def _actor(by: User | None) -> dict[str, object]:
+    """Who an event is by, as ``record`` and ``event_by`` write it: staff are
+    shown as their department."""
+    staff = by is not None and by.is_staff and by.department is not None
+    return {
+        "actor_id": by.id if by else None,
+        "actor_label": by.department.name if staff and by and by.department else "",
+        "department_id": by.department_id if staff and by else None,
+    }
+
+
 def event_by(
     case: Case, kind: str, at: datetime, by: User | None, *, note: str = "", **data: object
 ) -> CaseEvent:
     """An event as ``record`` writes it, not added to the session: for
     ``insert_events`` to write with others in one statement."""
-    staff = by is not None and by.is_staff and by.department is not None
     return CaseEvent(
-        case_id=case.id,
-        at=at,
-        kind=kind,
-        actor_id=by.id if by else None,
-        actor_label=by.department.name if staff and by and by.department else "",
-        department_id=by.department_id if staff and by else None,
-        note=note,
-        step=None,
-        data=JSONDict(data),
+        case_id=case.id, at=at, kind=kind, **_actor(by), note=note, step=None, data=JSONDict(data)
     )
 
 
@@ -88,18 +90,7 @@ def record(
     photo_ids: list[str] | None = None,
     **data: object,
 ) -> CaseEvent:
-    staff = by is not None and by.is_staff and by.department is not None
-    event = CaseEvent(
-        case=case,
-        at=at,
-        kind=kind,
-        actor_id=by.id if by else None,
-        actor_label=by.department.name if staff and by and by.department else "",
-        department_id=by.department_id if staff and by else None,
-        note=note,
-        step=step,
-        data=JSONDict(data),
-    )
+    event = CaseEvent(case=case, at=at, kind=kind, **_actor(by), note=note, step=step, data=JSONDict(data))
     session.add(event)
     if photo_ids:
         session.flush()  # the photos point at the event
