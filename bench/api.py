@@ -1,9 +1,10 @@
 """Filing and reference reads over HTTP, side by side with the peer.
 
-    .venv/bin/python bench/api.py [--peer] [--pg URL] [-n 1000] [-c 8] [--rounds 1]
+    .venv/bin/python bench/api.py [--peer [--peer-gthread]] [--pg URL] [-n 1000] [-c 8] [--rounds 1]
 
 Starts the product as it is deployed: gunicorn -w 2 serving ``app:create_app()``
-on a free loopback port, on a fresh migrated and seeded SQLite database (or, with
+with the repository's ``gunicorn.conf.py`` (gthread workers, 2 threads each,
+keep-alive) on a free loopback port, on a fresh migrated and seeded SQLite database (or, with
 ``--pg postgresql+psycopg://postgres@127.0.0.1:5432/test``, a database of its own
 created on that server and dropped afterwards), with the fake WeChat
 (``tests/fakewechat``) on loopback as ``WECHAT_API_BASE`` for logins and content
@@ -15,8 +16,10 @@ and ``GET /api/v1/categories``: N requests at concurrency C through
 With ``--peer`` it also sets up and serves the peer, 6aika/issue-reporting (a
 Django Open311 server a county could deploy for intake instead), through
 ``bench/peer.sh`` (``PEER_MIRROR``: the git dir of a copy of its repository), on
-SQLite under gunicorn -w 2, and measures its ``POST requests.json`` and
+SQLite under gunicorn -w 2 as its ``serve.sh`` starts it (sync workers), and measures its ``POST requests.json`` and
 ``GET services.json`` the same way; the two sides alternate in the same run.
+``--peer-gthread`` serves the peer with the worker class ours has (gthread, 2
+threads) instead, to show what that setting alone is worth to it.
 Every process it starts is stopped on the way out, on Ctrl-C and failures too.
 The last line is one JSON object.
 """
@@ -213,11 +216,16 @@ def start_ours(
     return base, env, {"server": server.pid, "wechat": fake}
 
 
-def start_peer(stack: ExitStack, workdir: Path) -> tuple[str, dict[str, int]]:
+def start_peer(stack: ExitStack, workdir: Path, threaded: bool = False) -> tuple[str, dict[str, int]]:
+    """The peer as its ``serve.sh`` starts it (sync workers), or with ``threaded``
+    in the worker class ours is deployed with, to tell the two apart from it."""
     if not os.environ.get("PEER_MIRROR"):
         raise SystemExit("--peer needs PEER_MIRROR: the git dir of a copy of github:6aika/issue-reporting")
     script = str(ROOT / "bench" / "peer.sh")
     env = dict(os.environ, PEER_DB=f"sqlite:///{workdir / 'peer.sqlite3'}")
+    env.pop("GUNICORN_CMD_ARGS", None)
+    if threaded:
+        env["GUNICORN_CMD_ARGS"] = "--worker-class gthread --threads 2"
     for step in ("setup", "db"):
         done = subprocess.run(["bash", script, step], env=env, capture_output=True, text=True)
         if done.returncode:
@@ -436,6 +444,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pg", help="PostgreSQL server URL (a database of our own is created there)")
     parser.add_argument("--peer", action="store_true", help="also run 6aika/issue-reporting (PEER_MIRROR)")
+    parser.add_argument(
+        "--peer-gthread",
+        action="store_true",
+        help="serve the peer with gthread x 2 too (as ours), not its sync workers",
+    )
     parser.add_argument("-n", type=int, default=1000, help="requests per measurement")
     parser.add_argument("-c", type=int, default=8, help="concurrent clients")
     parser.add_argument("--rounds", type=int, default=1, help="alternations; the median round is reported")
@@ -462,16 +475,22 @@ def measure_all(args: argparse.Namespace) -> dict[str, Any]:
         ours = Ours(base, WARMUP + args.n * args.rounds)
         staff = ours.add_staff(env)
         sides = [Side("ours", base, groups, ours.post, "/api/v1/categories", files_cases=True)]
-        print(f"ours: gunicorn -w 2 on {base} ({database}), {len(ours.tokens)} residents, {staff} staff")
+        print(
+            f"ours: gunicorn -w 2 (gthread x 2, gunicorn.conf.py) on {base} ({database}), {len(ours.tokens)} residents, {staff} staff"
+        )
         if args.peer:
-            peer, peer_groups = start_peer(stack, workdir)
+            peer, peer_groups = start_peer(stack, workdir, args.peer_gthread)
             sides.append(Side("peer", peer, peer_groups, lambda _offset: peer_post, PEER_SERVICES))
-            print(f"peer: 6aika/issue-reporting, gunicorn -w 2 on {peer} (sqlite)", flush=True)
+            workers = "gthread x 2" if args.peer_gthread else "sync"
+            print(f"peer: 6aika/issue-reporting, gunicorn -w 2 ({workers}) on {peer} (sqlite)", flush=True)
         results, filed = run_rounds(sides, args.n, args.c, args.rounds)
         ours.filed += filed
         calls = _sec_check_calls(env["WECHAT_API_BASE"])
         check_ours(ours, env["DATABASE_URL"], calls, staff, args.cases)
-    return summary(results, database) | {"cases_on_file": args.cases}
+    return summary(results, database) | {
+        "cases_on_file": args.cases,
+        "peer_workers": ("gthread" if args.peer_gthread else "sync") if args.peer else None,
+    }
 
 
 if __name__ == "__main__":

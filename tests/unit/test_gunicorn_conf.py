@@ -64,3 +64,52 @@ def test_files_stay_while_a_process_of_the_host_still_counts(
     conf = _load(monkeypatch, PROMETHEUS_MULTIPROC_DIR=str(directory))
     conf["on_starting"](None)
     assert dead.exists() and live.exists()
+
+
+class _Socket:
+    def __init__(self) -> None:
+        self.sends: list[bytes] = []
+
+    def sendall(self, data: bytes) -> None:
+        self.sends.append(bytes(data))
+
+
+class _Request:
+    version = (1, 1)
+    method = "GET"
+    headers: list[tuple[str, str]] = []
+
+    def should_close(self) -> bool:
+        return False
+
+
+def _respond(headers: list[tuple[str, str]], chunks: list[bytes]) -> list[bytes]:
+    from gunicorn.config import Config
+    from gunicorn.http.wsgi import Response
+
+    sock = _Socket()
+    response = Response(_Request(), sock, Config())
+    response.start_response("200 OK", headers)
+    for chunk in chunks:
+        response.write(chunk)
+    response.close()
+    return sock.sends
+
+
+def test_workers_are_threaded_and_a_sized_answer_goes_out_in_one_send(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    conf = _load(monkeypatch)
+    assert (conf["worker_class"], conf["threads"]) == ("gthread", 2)
+    _load(monkeypatch)  # read twice (a reload): still one wrapper
+    body = b'{"items": []}'
+    sends = _respond([("Content-Type", "application/json"), ("Content-Length", str(len(body)))], [body])
+    assert len(sends) == 1
+    head, _, rest = sends[0].partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n") and b"Content-Length: 13" in head and rest == body
+    # Never more than the declared length; the second piece goes as before.
+    sends = _respond([("Content-Length", "5")], [b"abc", b"defgh"])
+    assert sends[0].endswith(b"\r\n\r\nabc") and sends[1:] == [b"de"]
+    # Without a length the answer is chunked: the head alone, then chunks.
+    sends = _respond([("Content-Type", "text/plain")], [b"abc"])
+    assert sends[0].endswith(b"\r\n\r\n") and sends[1] == b"3\r\nabc\r\n"

@@ -1,0 +1,110 @@
+"""SQLite's writers queue on the gate beside the database file (app/db.py:
+WriterGate): the next writer starts as soon as the last one's COMMIT or
+ROLLBACK returns, instead of sleeping in SQLite's busy handler."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+from app.db import Database, WriterGate, writer_gate
+
+
+def _database(tmp_path: Path) -> Database:
+    db = Database(f"sqlite:///{tmp_path / 'gate.db'}")
+    with db.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (n INTEGER)"))
+    return db
+
+
+def test_a_second_writer_waits_for_the_first_commit_then_goes_at_once(tmp_path: Path) -> None:
+    db = _database(tmp_path)
+    first_in, first_done, order = threading.Event(), threading.Event(), []
+
+    def first() -> None:
+        with db.uow() as uow:
+            uow.session.execute(text("INSERT INTO t VALUES (1)"))
+            first_in.set()
+            time.sleep(0.3)
+            order.append("first commits")
+            uow.commit()
+        first_done.set()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    first_in.wait(5)
+    started = time.monotonic()
+    with db.uow() as uow:
+        uow.session.execute(text("INSERT INTO t VALUES (2)"))
+        order.append("second writes")
+        uow.commit()
+    waited = time.monotonic() - started
+    thread.join(5)
+    assert order == ["first commits", "second writes"]
+    assert 0.15 < waited < 5, waited  # it waited for the first's commit, in the gate
+    assert (tmp_path / "gate.db-writer.lock").exists()
+    with db.read() as uow:
+        assert uow.session.execute(text("SELECT count(*) FROM t")).scalar() == 2
+    db.dispose()
+
+
+def test_the_gate_is_left_on_rollback_on_error_and_when_a_connection_is_closed(tmp_path: Path) -> None:
+    db = _database(tmp_path)
+    gate = writer_gate(db.engine)
+    assert gate is not None
+    try:
+        with db.uow() as uow:
+            uow.session.execute(text("INSERT INTO t VALUES (1)"))
+            assert gate._held
+            raise RuntimeError("the command fails")
+    except RuntimeError:
+        pass
+    assert not gate._held
+    with db.uow() as uow:
+        uow.session.execute(text("INSERT INTO t VALUES (2)"))  # left without commit: rolled back
+    assert not gate._held
+    conn = db.engine.connect()
+    conn.execute(text("INSERT INTO t VALUES (3)"))
+    assert gate._held
+    conn.invalidate()  # a connection thrown away while it writes
+    assert not gate._held and not gate._files
+    # A reader never queues, even while a writer holds the gate.
+    with db.uow() as uow:
+        uow.session.execute(text("INSERT INTO t VALUES (4)"))
+        with db.read() as reader:
+            assert reader.session.execute(text("SELECT count(*) FROM t")).scalar() == 0
+        uow.commit()
+    db.dispose()
+
+
+def test_a_writer_that_cannot_pass_falls_back_to_sqlites_own_lock(tmp_path: Path) -> None:
+    """Another holder of the gate (here a file descriptor of this test) that
+    never leaves: after ``wait`` the writer goes on to BEGIN IMMEDIATE, which
+    SQLite grants since nobody holds its lock."""
+    import fcntl
+    import os
+
+    db = _database(tmp_path)
+    gate = writer_gate(db.engine)
+    assert gate is not None
+    gate.wait = 0.2
+    fd = os.open(gate.path, os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        started = time.monotonic()
+        with db.uow() as uow:
+            uow.session.execute(text("INSERT INTO t VALUES (1)"))
+            uow.commit()
+        assert 0.2 <= time.monotonic() - started < 2
+    finally:
+        os.close(fd)
+    db.dispose()
+
+
+def test_no_gate_for_a_database_in_memory() -> None:
+    assert WriterGate.for_url("sqlite://") is None
+    assert WriterGate.for_url("sqlite:///:memory:") is None
+    assert WriterGate.for_url("sqlite:////srv/cases/cases.db").path == "/srv/cases/cases.db-writer.lock"  # type: ignore[union-attr]
