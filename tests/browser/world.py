@@ -6,7 +6,7 @@ head's department has no part in, and staff nobody can reach."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from app.clock import Clock
@@ -68,8 +68,11 @@ def build_world(client: Any, services: Any) -> World:
     reason = {"reason": "不属于本部门职责，应由物业和住建局处理"}
     _ok(client.post(f"/api/v1/staff/cases/{returned['id']}/return", json=reason, headers=law))
     _ok(client.post(f"/api/v1/staff/cases/{extended['id']}/accept", json={}, headers=housing))
-    # Three days later the first case is far past both deadlines.
-    services.clock = Clock(offset_seconds=3 * 24 * 3600)
+    # Three days later, and at least two hours past the first case's accept
+    # deadline: filed on a Friday evening, one working day ends on Tuesday.
+    due = datetime.fromisoformat(overdue["accept_due_at"])
+    later = max(timedelta(days=3), due - services.clock.now() + timedelta(hours=2))
+    services.clock = Clock(offset_seconds=int(later.total_seconds()))
     sweep(services.context())
     until = (services.clock.now() + timedelta(days=20)).astimezone(services.county.tz).date().isoformat()
     ask = {"reason": "需要协调消防部门联合清理，预计两周", "until": until}
