@@ -119,7 +119,7 @@ def fill(services: Any, size: int) -> None:
                 f"""
             INSERT INTO cases (number, category, config_version, route, community_id, reporter_id, anonymous,
                 description, location_text, status, urgent, needs_review, primary_department_id, created_at,
-                updated_at, accept_due_at, resolve_started_at, resolve_due_at, due_at, next_escalation_at,
+                updated_at, accept_due_at, resolve_started_at, resolve_due_at, due_at,
                 rating_comment, reject_reason, idempotency_key)
             SELECT 'YNB-' || x, 'dog_unleashed', '2023.1', 'dirt-5', :community, :first + x % :residents, false,
                 '基准测试工单', '',
@@ -128,7 +128,6 @@ def fill(services: Any, size: int) -> None:
                 CASE WHEN {due_cond} THEN {past_x} WHEN {warm_cond} THEN :warm WHEN {open_cond} THEN :future ELSE NULL END,
                 CASE WHEN {due_cond} THEN {created_x} ELSE :created END,
                 CASE WHEN {due_cond} OR {warm_cond} OR {open_cond} THEN :future2 ELSE NULL END,
-                CASE WHEN {due_cond} THEN {past_x} WHEN {warm_cond} THEN :warm WHEN {open_cond} THEN :future ELSE NULL END,
                 CASE WHEN {due_cond} THEN {past_x} WHEN {warm_cond} THEN :warm WHEN {open_cond} THEN :future ELSE NULL END,
                 '', '', 'bench-' || x
             FROM ({seq}) AS s
@@ -146,6 +145,13 @@ def fill(services: Any, size: int) -> None:
                 "future": _ts(future, sqlite) if sqlite else future,
                 "future2": _ts(future + timedelta(days=4), sqlite) if sqlite else future + timedelta(days=4),
             },
+        )
+        # Each case's clock: the sweep next looks at an open case at its deadline.
+        conn.execute(
+            text(
+                "INSERT INTO case_clocks (case_id, escalation_step, next_escalation_at) "
+                "SELECT id, NULL, due_at FROM cases ORDER BY id"
+            )
         )
         conn.execute(
             text(
@@ -183,10 +189,12 @@ def run_size(size: int, pg: str | None, workdir: Path, repeats: int) -> dict[str
     cold_s = time.perf_counter() - t0
     assert warmed == WARM, warmed
     with services.db.engine.begin() as conn:
+        warmed_up = f"number IN ({', '.join(repr(f'YNB-{x}') for x in range(DUE + 1, DUE + WARM + 1))})"
+        conn.execute(text(f"UPDATE cases SET status = 'closed', due_at = NULL WHERE {warmed_up}"))
         conn.execute(
             text(
-                "UPDATE cases SET status = 'closed', due_at = NULL, next_escalation_at = NULL "
-                f"WHERE number IN ({', '.join(repr(f'YNB-{x}') for x in range(DUE + 1, DUE + WARM + 1))})"
+                "UPDATE case_clocks SET next_escalation_at = NULL "
+                f"WHERE case_id IN (SELECT id FROM cases WHERE {warmed_up})"
             )
         )
     services.clock = FixedClock(NOW)
@@ -244,8 +252,9 @@ def _undo_sweep(services: Any) -> None:
         conn.execute(text("DELETE FROM notifications WHERE created_at = :n"), {"n": now})
         conn.execute(
             text(
-                "UPDATE cases SET next_escalation_at = accept_due_at, escalation_step = NULL "
-                "WHERE escalation_step IS NOT NULL AND status = 'dispatched'"
+                "UPDATE case_clocks SET next_escalation_at = "
+                "(SELECT accept_due_at FROM cases WHERE cases.id = case_clocks.case_id), escalation_step = NULL "
+                "WHERE escalation_step IS NOT NULL AND case_id IN (SELECT id FROM cases WHERE status = 'dispatched')"
             )
         )
 
@@ -259,7 +268,7 @@ def _check_written(services: Any) -> None:
                 "SELECT (SELECT count(*) FROM escalations WHERE step = 'overdue'), "
                 "(SELECT count(*) FROM case_events WHERE kind = 'escalated'), "
                 "(SELECT count(*) FROM notifications WHERE purpose = 'escalation'), "
-                "(SELECT count(*) FROM cases WHERE escalation_step = 'overdue' AND next_escalation_at > :n)"
+                "(SELECT count(*) FROM case_clocks WHERE escalation_step = 'overdue' AND next_escalation_at > :n)"
             ),
             {"n": _ts(NOW, True) if services.db.engine.dialect.name == "sqlite" else NOW},
         ).one()

@@ -4,6 +4,7 @@ from app.db import Base
 from app.models.cases import (
     Assignment,
     Case,
+    CaseClock,
     CaseEvent,
     CaseNumberCounter,
     Escalation,
@@ -30,6 +31,7 @@ __all__ = [
     "Base",
     "CallbackReceipt",
     "Case",
+    "CaseClock",
     "CaseEvent",
     "CaseNumberCounter",
     "Change",

@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+    text,
+)
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Base
@@ -57,11 +69,6 @@ class Case(Base):
     closed_at: Mapped[datetime | None] = mapped_column(default=None)
     # The deadline a queue sorts by: accept until accepted, then resolve.
     due_at: Mapped[datetime | None] = mapped_column(default=None)
-    # Escalation state: the highest ladder step reached for the current
-    # deadline, and when the sweep must next look at this case (NULL: never).
-    escalation_step: Mapped[str | None] = mapped_column(String(16), default=None)
-    next_escalation_at: Mapped[datetime | None] = mapped_column(default=None)
-
     rating: Mapped[int | None] = mapped_column(default=None)
     rating_comment: Mapped[str] = mapped_column(Text, default="")
     reject_reason: Mapped[str] = mapped_column(Text, default="")
@@ -75,6 +82,8 @@ class Case(Base):
 
     community: Mapped[Community] = relationship(lazy="joined")
     primary_department: Mapped[Department | None] = relationship(lazy="joined")
+    # Escalation state, in a narrow table of its own (``CaseClock``).
+    clock: Mapped[CaseClock | None] = relationship(lazy="joined", cascade="all, delete-orphan")
     assignments: Mapped[list[Assignment]] = relationship(
         back_populates="case", order_by="Assignment.position", cascade="all, delete-orphan"
     )
@@ -82,10 +91,41 @@ class Case(Base):
         back_populates="case", order_by="CaseEvent.id", cascade="all, delete-orphan"
     )
 
+    def _own_clock(self) -> CaseClock:
+        if self.clock is None:
+            self.clock = CaseClock()
+        return self.clock
+
+    @hybrid_property
+    def escalation_step(self) -> str | None:
+        """The highest ladder step reached for the current deadline."""
+        return self.clock.escalation_step if self.clock is not None else None
+
+    @escalation_step.inplace.setter
+    def _escalation_step_set(self, value: str | None) -> None:
+        self._own_clock().escalation_step = value
+
+    @escalation_step.inplace.expression
+    @classmethod
+    def _escalation_step_expression(cls) -> ColumnElement[str | None]:
+        return _of_clock(CaseClock.escalation_step, cls.id).label("escalation_step")
+
+    @hybrid_property
+    def next_escalation_at(self) -> datetime | None:
+        """When the sweep must next look at this case (None: never)."""
+        return self.clock.next_escalation_at if self.clock is not None else None
+
+    @next_escalation_at.inplace.setter
+    def _next_escalation_at_set(self, value: datetime | None) -> None:
+        self._own_clock().next_escalation_at = value
+
+    @next_escalation_at.inplace.expression
+    @classmethod
+    def _next_escalation_at_expression(cls) -> ColumnElement[datetime | None]:
+        return _of_clock(CaseClock.next_escalation_at, cls.id).label("next_escalation_at")
+
     __table_args__ = (
         UniqueConstraint("reporter_id", "idempotency_key", name="uq_case_idempotency"),
-        # The escalation sweep: only what is due, through an index.
-        Index("ix_cases_next_escalation_at", "next_escalation_at"),
         # Supervisors' overdue list and open cases by deadline.
         Index("ix_cases_status_due", "status", "due_at"),
         Index("ix_cases_reporter_created", "reporter_id", "created_at"),
@@ -99,6 +139,36 @@ class Case(Base):
         # Cases referred from a case; the rest (no referred_from_id) are not in it.
         Index("ix_cases_referred_from", "referred_from_id", **_WHERE_REFERRED),
     )
+
+
+class CaseClock(Base):
+    """A case's escalation state: the highest ladder step reached for the
+    current deadline, and when the sweep must next look at the case (NULL:
+    never). A narrow table of its own (migration 0011), one row a case,
+    written with it: the sweep moves both for every case it handles, and here
+    a row's new version enters two indexes where in ``cases`` it entered each
+    of its ten; the sweep writes nothing of ``cases`` (it only locks them)."""
+
+    __tablename__ = "case_clocks"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    escalation_step: Mapped[str | None] = mapped_column(String(16), default=None)
+    next_escalation_at: Mapped[datetime | None] = mapped_column(default=None)
+
+    __table_args__ = (
+        # The sweep: only what is due, through an index; cases with nothing
+        # left to look at (closed, resolved, every step fired) are not in it.
+        Index(
+            "ix_case_clocks_next_escalation_at",
+            "next_escalation_at",
+            **_partial("next_escalation_at IS NOT NULL"),
+        ),
+    )
+
+
+def _of_clock(column: Any, case_id: Any) -> Any:
+    """A column of a case's clock, as a scalar subquery of the case's row."""
+    return select(column).where(CaseClock.case_id == case_id).scalar_subquery()
 
 
 class Assignment(Base):

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Table, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from app.models import Case, CaseEvent, Community, Department, Photo, User
+from app.models import Case, CaseClock, CaseEvent, Community, Department, Photo, User
 from app.models.cases import MEDIA_FLAGGED
 from handlers.cases.access import own_unused_photos
 from handlers.cases.clocks import start_clocks
@@ -44,6 +44,8 @@ CASE_DEFAULTS: dict[str, Any] = {
 }
 CASE_COLUMNS = tuple(c.key for c in CASES.columns if c.key != "id")
 INSERT_CASE = insert(CASES).returning(CASES.c.id)
+CLOCKS = cast(Table, CaseClock.__table__)
+INSERT_CLOCK = insert(CLOCKS)
 # The community the case is filed in, its township, and how many cases the
 # reporter filed since the county's midnight (the daily limit), in one statement.
 PLACE = (
@@ -68,6 +70,15 @@ EARLIER = select(CASES.c.id, CASES.c.idempotency_hash).where(
 def case_row(case: Case) -> dict[str, Any]:
     """The ``cases`` row of a case made in memory, every column given."""
     return {key: getattr(case, key) for key in CASE_COLUMNS}
+
+
+def clock_row(case: Case) -> dict[str, object]:
+    """The ``case_clocks`` row of a case written, its clocks started."""
+    return {
+        "case_id": case.id,
+        "escalation_step": case.escalation_step,
+        "next_escalation_at": case.next_escalation_at,
+    }
 
 
 class NewCase(Command):
@@ -269,6 +280,7 @@ def _write(ctx: Context, f: _Filing) -> Filed:
             if existing is None:
                 raise
             return Filed(existing, False)
+        conn.execute(INSERT_CLOCK, clock_row(case))
         dispatch(conn, case, routing, now)
         events = _first_events(uow.session, case, f, photos, routing, now)
         if f.channel is not None:

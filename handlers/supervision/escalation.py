@@ -2,7 +2,10 @@
 deadline, however many workers run and however late the sweep comes.
 
 Only cases whose ``next_escalation_at`` has passed are read, through its
-index, so the cost follows the work due, not the size of the table. Each step
+index, so the cost follows the work due, not the size of the table. That
+moment and the step reached live in ``case_clocks``, a narrow table of their
+own: moving them costs two index entries a case, not one in each index of
+``cases``, which the sweep only locks. Each step
 is an ``Escalation`` row under a unique key (case, deadline kind, deadline,
 step) inserted with ON CONFLICT DO NOTHING: only the worker whose insert
 landed writes the timeline event and the notifications.
@@ -28,7 +31,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.bulk import Writes, select_rows
-from app.models import Assignment, Case, CaseEvent, Community, Escalation, User
+from app.models import Assignment, Case, CaseClock, CaseEvent, Community, Escalation, User
 from app.models.people import HANDLER, HEAD
 from handlers.cases.clocks import DueStep, due_and_next
 from handlers.context import Context
@@ -41,6 +44,7 @@ BATCH = 1000
 # The tables the sweep writes set-wise.
 ESCALATIONS = cast(Table, Escalation.__table__)
 CASES = cast(Table, Case.__table__)
+CLOCKS = cast(Table, CaseClock.__table__)
 EVENTS = cast(Table, CaseEvent.__table__)
 DEADLINE_LABEL = {"accept": "签收", "resolve": "办结"}
 ESCALATED = "escalated"
@@ -52,7 +56,7 @@ ON_KEY = ["case_id", "deadline_kind", "deadline_at", "step"]
 STEP_COLUMNS = ("case_id", "deadline_kind", "deadline_at", "step", "due_at")
 EVENT_COLUMNS = ("case_id", "note", "step", "data")
 OUTBOX_COLUMNS = ("user_id", "case_id", "payload")
-CLOCK_COLUMNS = ("id", "escalation_step", "next_escalation_at")
+CLOCK_COLUMNS = ("case_id", "escalation_step", "next_escalation_at")
 
 
 @dataclass(slots=True)
@@ -215,7 +219,7 @@ def _write(s: Session, due: list[Fired], clocks: list[tuple[Any, ...]], now: dat
     messages = Messages(Recipients(s), now)
     with Writes(s.connection()) as writes:
         steps = writes.insert(ESCALATIONS, STEP_COLUMNS, rows, {"fired_at": now}, conflict=ON_KEY)
-        writes.update(CASES, CLOCK_COLUMNS, clocks)
+        writes.update(CLOCKS, CLOCK_COLUMNS, clocks)
         for fired in due:
             messages.add(fired)
         messages.write(writes)
@@ -238,7 +242,7 @@ def _write_landed(s: Session, due: list[Fired], clocks: list[tuple[Any, ...]], n
     for fired in told:
         messages.add(fired)
     with Writes(conn) as writes:
-        writes.update(CASES, CLOCK_COLUMNS, clocks)
+        writes.update(CLOCKS, CLOCK_COLUMNS, clocks)
         messages.write(writes)
     return told
 
@@ -253,7 +257,9 @@ def _among(s: Session, column: InstrumentedAttribute[int], ids: list[int]) -> Co
 
 
 def _due_cases(s: Session, now: datetime, batch: int) -> list[DueCase]:
-    # Through the index on next_escalation_at: only what is due is read.
+    # Through the index on next_escalation_at: only what is due is read. The
+    # case is locked with its clock: a sweep that comes second skips both, or
+    # finds the clock moved on (PostgreSQL re-reads an updated row it locks).
     stmt = (
         select(
             Case.id,
@@ -264,18 +270,20 @@ def _due_cases(s: Session, now: datetime, batch: int) -> list[DueCase]:
             Case.accept_due_at,
             Case.resolve_started_at,
             Case.resolve_due_at,
-            Case.escalation_step,
-            Case.next_escalation_at,
+            CaseClock.escalation_step,
+            CaseClock.next_escalation_at,
             Case.primary_department_id,
             Community.name,
         )
+        .select_from(CaseClock)
+        .join(Case, Case.id == CaseClock.case_id)
         .join(Community, Community.id == Case.community_id)
-        .where(Case.next_escalation_at <= now)
-        .order_by(Case.next_escalation_at, Case.id)
+        .where(CaseClock.next_escalation_at <= now)
+        .order_by(CaseClock.next_escalation_at, CaseClock.case_id)
         .limit(batch)
     )
     if s.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True, of=Case.__table__)
+        stmt = stmt.with_for_update(skip_locked=True, of=[Case.id, CaseClock.case_id])
     cases = [DueCase(*row) for row in select_rows(s.connection(), stmt)]
     if cases:
         by_id = {c.id: c for c in cases}

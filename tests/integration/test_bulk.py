@@ -13,7 +13,7 @@ from app.bulk import Writes, select_rows
 from app.db import Database
 from app.models import Case, Community, Escalation, Notification, User
 from handlers.notifications.notify import OUTBOX
-from handlers.supervision.escalation import CASES, ESCALATIONS
+from handlers.supervision.escalation import CLOCKS, ESCALATIONS
 
 EAST8 = timezone(timedelta(hours=8))
 
@@ -56,6 +56,7 @@ def _a_case(db: Database) -> tuple[int, int]:
             updated_at=datetime(2025, 1, 1, tzinfo=UTC),
             rating_comment="",
             reject_reason="",
+            next_escalation_at=None,  # its clock's row, as every case has one
         )
         s.add(case)
         s.flush()
@@ -97,7 +98,7 @@ def test_tuples_written_in_bulk_read_back_as_the_orm_wrote_them(db: Database) ->
                 {"purpose": "escalation", "next_attempt_at": now, "created_at": now},
             )
             moved = writes.update(
-                CASES, ("id", "escalation_step", "next_escalation_at"), [(case_id, "overdue", whole)]
+                CLOCKS, ("case_id", "escalation_step", "next_escalation_at"), [(case_id, "overdue", whole)]
             )
             nothing = writes.insert(OUTBOX, ("user_id", "case_id", "payload"), [])
         uow.commit()
