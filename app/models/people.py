@@ -50,6 +50,14 @@ class User(Base):
             sqlite_where=text("department_id IS NOT NULL"),
             postgresql_where=text("department_id IS NOT NULL"),
         ),
+        # The supervisors, whom every sweep batch and supervision notice
+        # tells: their rows only, not a scan of the residents (0012).
+        Index(
+            "ix_users_supervisors",
+            "id",
+            sqlite_where=text("role = 'supervisor'"),
+            postgresql_where=text("role = 'supervisor'"),
+        ),
     )
 
     @property

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Protocol, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, insert, literal, select
 from sqlalchemy.orm import Session
 
 from app.db import executemany
@@ -74,7 +74,10 @@ def staff_of_all(session: Session) -> list[User]:
 
 
 def supervisors(session: Session) -> list[User]:
-    return list(session.scalars(select(User).where(User.role == SUPERVISOR).order_by(User.id)))
+    # The role written into the SQL, not a parameter: the partial index over
+    # the supervisors' rows (0012) then serves every plan, a generic one too.
+    role = literal(SUPERVISOR, literal_execute=True)
+    return list(session.scalars(select(User).where(User.role == role).order_by(User.id)))
 
 
 def case_payload(case: Case, county: CountyConfig) -> JSONDict:
