@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -106,12 +107,22 @@ def keep_image_memory(block_size: int = IMAGE_BLOCK_SIZE, blocks: int = IMAGE_BL
 
 def _side() -> ThreadPoolExecutor:
     """The threads that hash and make the thumbnail beside the main work;
-    made at the first upload (after gunicorn's fork), two per process."""
+    made at a process's first upload, two per process."""
     global _side_pool
     with _side_lock:
         if _side_pool is None:
             _side_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="photo")
         return _side_pool
+
+
+def _forget_side_pool() -> None:
+    """In a forked child the pool's threads are gone (a pool that thinks it
+    has them would never run a task): the child makes its own."""
+    global _side_lock, _side_pool
+    _side_lock, _side_pool = threading.Lock(), None
+
+
+os.register_at_fork(after_in_child=_forget_side_pool)
 
 
 def _open(data: bytes, limits: PhotoLimits) -> Image.Image:

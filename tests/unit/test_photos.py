@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import signal
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +15,14 @@ from PIL import Image
 
 from app.api.errors import status_of
 from app.photos import LocalPhotoStorage, decode, keep_image_memory, naive_process, plan_size, process_upload
-from app.photos.pipeline import DEFAULT_LIMITS, IMAGE_BLOCK_SIZE, IMAGE_BLOCKS_KEPT, _encode, _thumbnail
+from app.photos.pipeline import (
+    DEFAULT_LIMITS,
+    IMAGE_BLOCK_SIZE,
+    IMAGE_BLOCKS_KEPT,
+    _encode,
+    _side,
+    _thumbnail,
+)
 from handlers.cases.photos import REJECTED_AS, storage_keys
 from handlers.errors import Invalid
 from handlers.ports import PhotoRejected
@@ -182,6 +193,31 @@ def test_the_side_threads_give_the_bytes_of_one_step_after_the_other(data: bytes
     assert result.display == _encode(display, DEFAULT_LIMITS.quality, DEFAULT_LIMITS.subsampling)
     assert result.thumb == _encode(thumb, DEFAULT_LIMITS.thumb_quality, DEFAULT_LIMITS.subsampling)
     assert (result.thumb_width, result.thumb_height) == thumb.size
+
+
+def test_a_forked_child_processes_uploads_with_its_own_side_threads() -> None:
+    both = threading.Barrier(2)  # the parent's pool has both its threads, idle, before the fork
+    for waited in [_side().submit(both.wait, 5) for _ in range(2)]:
+        waited.result()
+    process_upload(exif_jpeg())
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only when an upload completes
+        code = 1
+        try:
+            process_upload(exif_jpeg())
+            code = 0
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            assert os.waitstatus_to_exitcode(status) == 0
+            return
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    pytest.fail("the forked child's upload never finished")
 
 
 def test_the_image_memory_kept_between_uploads_is_bounded() -> None:
