@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from app.console import register_console
     from app.logs import configure_logging, init_request_ids
     from app.metrics import init_metrics
+    from app.photos import keep_image_memory
     from app.services import Services
 
     # Production refuses weak secrets here, naming the variable (SystemExit).
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["settings"] = settings
     app.extensions["services"] = services = Services(settings)
+    keep_image_memory()  # Pillow keeps freed image blocks for the next upload (app/photos/pipeline.py)
     _check_county_file(services)
     init_request_ids(app)  # first: even a request refused by a hook has an id
     init_metrics(app)  # then the timer, before any other hook may answer

@@ -5,9 +5,13 @@
     .venv/bin/python bench/photos.py [--photos 5] [--runs 5] [--quick] [--options]
 
 Prints ms per photo (median of the runs; wall clock, and the process's CPU
-time, steadier on a shared machine) for both, their ratio, the peak memory one
-photo costs each (max RSS growth in a fresh process), and checks both strip
-the same metadata. Then the memory of the formats decoded at full size: a
+time, steadier on a shared machine, side threads included) for both, their
+ratio, the page faults a photo, the peak memory one photo costs each (max RSS
+growth in a fresh process) and what ours keeps after it (Pillow's arena), and
+checks both strip the same metadata. Each runs in its own process, set up as
+it would be: ours as the web application sets Pillow (``keep_image_memory``),
+the naive one with Pillow's defaults, as a developer who configured nothing
+has it; so neither's memory state helps the other. They alternate, run by run. Then the memory of the formats decoded at full size: a
 16-megapixel PNG (the largest accepted) and a 49-megapixel one of a few
 hundred KB (refused from its header). ``--options`` first prints what each
 filter, reducing gap, quality and subsampling setting costs and gives (size,
@@ -35,7 +39,13 @@ from dataclasses import replace  # noqa: E402
 
 from PIL import Image, ImageChops, ImageStat  # noqa: E402
 
-from app.photos import DEFAULT_LIMITS, PhotoLimits, naive_process, process_upload  # noqa: E402
+from app.photos import (  # noqa: E402
+    DEFAULT_LIMITS,
+    PhotoLimits,
+    keep_image_memory,
+    naive_process,
+    process_upload,
+)
 from app.photos.pipeline import UPRIGHT  # noqa: E402
 from handlers.ports import PhotoRejected  # noqa: E402
 
@@ -59,27 +69,54 @@ def make_photo(seed: int, size: tuple[int, int] = (4000, 3000)) -> bytes:
 
 
 def _child_peak(which: str, path: str) -> None:
-    """In a fresh process: how much one photo raises the peak RSS."""
+    """In a fresh process: how much one photo raises the peak RSS, and how much
+    more the process holds after it (ours: the blocks Pillow's arena keeps)."""
     data = Path(path).read_bytes()
     fn = process_upload if which == "ours" else naive_process
+    if which == "ours":
+        keep_image_memory()
     fn(make_small())  # load the codecs before the baseline
     fn(make_small("PNG"))
     # ru_maxrss survives fork and exec, so reset the kernel's high-water mark
     # (VmHWM) for this process and read it back.
     Path("/proc/self/clear_refs").write_text("5")
-    before = _vm_hwm_kib()
+    before, rss_before = _vm_kib("VmHWM:"), _vm_kib("VmRSS:")
     try:
         fn(data)
     except PhotoRejected:
         pass
-    print((_vm_hwm_kib() - before) / 1024)
+    print((_vm_kib("VmHWM:") - before) / 1024, (_vm_kib("VmRSS:") - rss_before) / 1024)
 
 
-def _vm_hwm_kib() -> int:
+def _vm_kib(field: str) -> int:
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(field):
             return int(line.split()[1])
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _naive_worker(paths: list[str]) -> None:
+    """The naive pipeline's own process, Pillow as it comes: for each line read,
+    one batch over the photos, answered with a JSON line."""
+    photos = [Path(path).read_bytes() for path in paths]
+    for _line in sys.stdin:
+        print(json.dumps(_batch(naive_process, photos)), flush=True)
+
+
+def _batch(fn: object, photos: list[bytes]) -> dict[str, float | bool]:
+    """Wall and CPU ms a photo, page faults a photo, and whether every stored
+    copy came out clean."""
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    start, start_cpu = time.perf_counter(), time.process_time()
+    results = [fn(p) for p in photos]  # type: ignore[operator]
+    wall, cpu = time.perf_counter() - start, time.process_time() - start_cpu
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+    return {
+        "ms": wall * 1000 / len(photos),
+        "cpu_ms": cpu * 1000 / len(photos),
+        "faults": faults / len(photos),
+        "clean": all(clean(r.display) and clean(r.thumb) for r in results),
+    }
 
 
 def make_small(kind: str = "JPEG") -> bytes:
@@ -97,6 +134,12 @@ def make_png(size: tuple[int, int], mode: str = "RGBA") -> bytes:
 
 
 def peak_mb(which: str, data: bytes) -> float:
+    return memory_mb(which, data)[0]
+
+
+def memory_mb(which: str, data: bytes) -> tuple[float, float]:
+    """The peak RSS growth one photo costs in a fresh process, and the RSS it
+    leaves held."""
     with tempfile.NamedTemporaryFile(suffix=".img") as handle:
         handle.write(data)
         handle.flush()
@@ -106,7 +149,8 @@ def peak_mb(which: str, data: bytes) -> float:
             text=True,
             check=True,
         )
-    return float(out.stdout.strip().splitlines()[-1])
+    peak, kept = out.stdout.strip().splitlines()[-1].split()
+    return float(peak), float(kept)
 
 
 def clean(data: bytes) -> bool:
@@ -197,21 +241,35 @@ def _cpu_ms(fn: object, photos: list[bytes]) -> float:
 
 
 def timings(photos: list[bytes], runs: int) -> tuple[dict[str, float], bool]:
-    """Median wall and CPU ms a photo for both pipelines, alternating; and whether
-    every stored copy of both came out clean."""
-    wall: dict[str, list[float]] = {"ours": [], "naive": []}
-    cpu: dict[str, list[float]] = {"ours": [], "naive": []}
-    same = True
-    for _ in range(runs):
-        for which, fn in (("ours", process_upload), ("naive", naive_process)):
-            start, start_cpu = time.perf_counter(), time.process_time()
-            results = [fn(p) for p in photos]
-            wall[which].append((time.perf_counter() - start) * 1000 / len(photos))
-            cpu[which].append((time.process_time() - start_cpu) * 1000 / len(photos))
-            same = same and all(clean(r.display) and clean(r.thumb) for r in results)
-    out = {f"{k}_ms": statistics.median(v) for k, v in wall.items()}
-    out |= {f"{k}_cpu_ms": statistics.median(v) for k, v in cpu.items()}
-    return out, same
+    """Median wall and CPU ms and page faults a photo for both pipelines, each in
+    its own process, alternating; and whether every stored copy of both came
+    out clean. Ours runs here, after ``keep_image_memory`` as in the web
+    application; the naive one in a child with Pillow's defaults."""
+    keep_image_memory()
+    batches: dict[str, list[dict[str, float | bool]]] = {"ours": [], "naive": []}
+    with tempfile.TemporaryDirectory() as folder:
+        paths = [Path(folder) / f"photo{i}.jpg" for i in range(len(photos))]
+        for path, data in zip(paths, photos, strict=True):
+            path.write_bytes(data)
+        with subprocess.Popen(
+            [sys.executable, __file__, "--naive-worker", *map(str, paths)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        ) as naive:
+            assert naive.stdin is not None and naive.stdout is not None
+            for _ in range(runs):
+                batches["ours"].append(_batch(process_upload, photos))
+                naive.stdin.write("run\n")
+                naive.stdin.flush()
+                batches["naive"].append(json.loads(naive.stdout.readline()))
+            naive.stdin.close()
+    out = {
+        f"{which}_{key}": statistics.median(float(b[key]) for b in runs_of)
+        for which, runs_of in batches.items()
+        for key in ("ms", "cpu_ms", "faults")
+    }
+    return out, all(bool(b["clean"]) for runs_of in batches.values() for b in runs_of)
 
 
 def full_size_formats() -> dict[str, float | str]:
@@ -244,9 +302,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="2 photos, 2 runs")
     parser.add_argument("--options", action="store_true", help="first, what each setting costs and gives")
     parser.add_argument("--child", nargs=2, metavar=("WHICH", "PATH"), help=argparse.SUPPRESS)
+    parser.add_argument("--naive-worker", nargs="+", metavar="PATH", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         _child_peak(*args.child)
+        return
+    if args.naive_worker:
+        _naive_worker(args.naive_worker)
         return
     if args.quick:
         args.photos, args.runs = 2, 2
@@ -257,13 +319,17 @@ def main() -> None:
     if args.options:
         options(photos, args.runs)
     t, same = timings(photos, args.runs)
-    ours_peak = peak_mb("ours", photos[0])
-    naive_peak = peak_mb("naive", photos[0])
+    ours_peak, ours_kept = memory_mb("ours", photos[0])
+    naive_peak, naive_kept = memory_mb("naive", photos[0])
     ours, naive = process_upload(photos[0]), naive_process(photos[0])
-    for label, r, peak in (("ours", ours, ours_peak), ("naive", naive, naive_peak)):
+    for label, r, peak, kept in (
+        ("ours", ours, ours_peak, ours_kept),
+        ("naive", naive, naive_peak, naive_kept),
+    ):
         print(
-            f"{label + ':':<6} {t[label + '_ms']:7.1f} ms/photo ({t[label + '_cpu_ms']:6.1f} ms CPU)  "
-            f"peak {peak:6.1f} MB  -> {r.width}x{r.height}, thumb {r.thumb_width}x{r.thumb_height}"
+            f"{label + ':':<6} {t[label + '_ms']:7.1f} ms/photo ({t[label + '_cpu_ms']:6.1f} ms CPU, "
+            f"{t[label + '_faults']:6.0f} page faults)  peak {peak:6.1f} MB, kept {kept:5.1f} MB  "
+            f"-> {r.width}x{r.height}, thumb {r.thumb_width}x{r.thumb_height}"
         )
     speedup, cpu_speedup = t["naive_ms"] / t["ours_ms"], t["naive_cpu_ms"] / t["ours_cpu_ms"]
     print(f"speedup {speedup:.2f}x ({cpu_speedup:.2f}x in CPU time); metadata stripped identically: {same}")
@@ -277,8 +343,12 @@ def main() -> None:
                 "ours_cpu_ms": round(t["ours_cpu_ms"], 1),
                 "naive_cpu_ms": round(t["naive_cpu_ms"], 1),
                 "cpu_speedup": round(cpu_speedup, 2),
+                "ours_faults": round(t["ours_faults"]),
+                "naive_faults": round(t["naive_faults"]),
                 "peak_mb": round(ours_peak, 1),
                 "naive_peak_mb": round(naive_peak, 1),
+                "kept_mb": round(ours_kept, 1),
+                "naive_kept_mb": round(naive_kept, 1),
                 "same_sizes": (ours.width, ours.height) == (naive.width, naive.height),
                 "photos": len(photos),
                 "runs": args.runs,

@@ -2,7 +2,15 @@
 where the bytes are kept. Adapters of ``handlers.ports.PhotoProcessor`` and
 ``handlers.ports.PhotoStore``."""
 
-from app.photos.pipeline import DEFAULT_LIMITS, PhotoLimits, decode, naive_process, plan_size, process_upload
+from app.photos.pipeline import (
+    DEFAULT_LIMITS,
+    PhotoLimits,
+    decode,
+    keep_image_memory,
+    naive_process,
+    plan_size,
+    process_upload,
+)
 from app.photos.storage import LocalPhotoStorage
 
 __all__ = [
@@ -10,6 +18,7 @@ __all__ = [
     "LocalPhotoStorage",
     "PhotoLimits",
     "decode",
+    "keep_image_memory",
     "naive_process",
     "plan_size",
     "process_upload",

@@ -37,6 +37,24 @@ def test_a_clock_offset_shifts_now_and_is_logged(settings: Any, caplog: pytest.L
     assert 86400 * 30 - 5 < (services.clock.now() - plain.clock.now()).total_seconds() < 86400 * 30 + 5
 
 
+def test_the_application_keeps_pillows_freed_image_blocks_for_the_next_upload(settings: Any) -> None:
+    from PIL import Image
+
+    from app.photos.pipeline import IMAGE_BLOCK_SIZE, IMAGE_BLOCKS_KEPT
+
+    blocks, size = Image.core.get_blocks_max(), Image.core.get_block_size()
+    try:
+        Image.core.set_blocks_max(0)
+        create_app(settings)
+        assert (Image.core.get_blocks_max(), Image.core.get_block_size()) == (
+            IMAGE_BLOCKS_KEPT,
+            IMAGE_BLOCK_SIZE,
+        )
+    finally:
+        Image.core.set_blocks_max(blocks)
+        Image.core.set_block_size(size)
+
+
 def test_the_openapi_document_lists_the_contract(client: Any) -> None:
     doc = client.get("/api/v1/openapi.json").get_json()
     assert "/api/v1/cases" in doc["paths"] and "post" in doc["paths"]["/api/v1/cases"]

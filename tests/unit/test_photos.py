@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import os
+import signal
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from app.api.errors import status_of
-from app.photos import LocalPhotoStorage, decode, naive_process, plan_size, process_upload
+from app.photos import LocalPhotoStorage, decode, keep_image_memory, naive_process, plan_size, process_upload
+from app.photos.pipeline import (
+    DEFAULT_LIMITS,
+    IMAGE_BLOCK_SIZE,
+    IMAGE_BLOCKS_KEPT,
+    _encode,
+    _side,
+    _thumbnail,
+)
 from handlers.cases.photos import REJECTED_AS, storage_keys
 from handlers.errors import Invalid
 from handlers.ports import PhotoRejected
@@ -166,6 +179,60 @@ def test_the_benchmarks_naive_baseline_makes_the_same_sizes() -> None:
             naive.thumb_width,
             naive.thumb_height,
         )
+
+
+@pytest.mark.parametrize(
+    "data",
+    [exif_jpeg((4000, 3000), orientation=6), exif_jpeg((300, 200), orientation=3), png("RGBA", (900, 700))],
+)
+def test_the_side_threads_give_the_bytes_of_one_step_after_the_other(data: bytes) -> None:
+    display, _scale = decode(data)
+    thumb = _thumbnail(display, DEFAULT_LIMITS)
+    result = process_upload(data)
+    assert result.sha256 == hashlib.sha256(data).hexdigest()
+    assert result.display == _encode(display, DEFAULT_LIMITS.quality, DEFAULT_LIMITS.subsampling)
+    assert result.thumb == _encode(thumb, DEFAULT_LIMITS.thumb_quality, DEFAULT_LIMITS.subsampling)
+    assert (result.thumb_width, result.thumb_height) == thumb.size
+
+
+def test_a_forked_child_processes_uploads_with_its_own_side_threads() -> None:
+    both = threading.Barrier(2)  # the parent's pool has both its threads, idle, before the fork
+    for waited in [_side().submit(both.wait, 5) for _ in range(2)]:
+        waited.result()
+    process_upload(exif_jpeg())
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only when an upload completes
+        code = 1
+        try:
+            process_upload(exif_jpeg())
+            code = 0
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            assert os.waitstatus_to_exitcode(status) == 0
+            return
+        time.sleep(0.05)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    pytest.fail("the forked child's upload never finished")
+
+
+def test_the_image_memory_kept_between_uploads_is_bounded() -> None:
+    blocks, size = Image.core.get_blocks_max(), Image.core.get_block_size()
+    try:
+        keep_image_memory()
+        assert Image.core.get_blocks_max() == IMAGE_BLOCKS_KEPT
+        assert Image.core.get_block_size() == IMAGE_BLOCK_SIZE
+        assert IMAGE_BLOCKS_KEPT * IMAGE_BLOCK_SIZE <= 32 * 1024 * 1024
+        for _ in range(3):
+            process_upload(exif_jpeg((4000, 3000), orientation=6))
+        assert Image.core.get_stats()["blocks_cached"] <= IMAGE_BLOCKS_KEPT
+    finally:
+        Image.core.set_blocks_max(blocks)
+        Image.core.set_block_size(size)
 
 
 def test_local_storage_stores_a_key_once_and_atomically(tmp_path: Path) -> None:
