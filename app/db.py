@@ -6,7 +6,10 @@ and calls ``uow.commit()``; leaving the block without committing rolls back.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
@@ -27,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.postgresql.dml import OnConflictDoNothing
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -143,8 +147,6 @@ class WriterGate:
 
     @classmethod
     def for_url(cls, url: str) -> WriterGate | None:
-        from sqlalchemy.engine import make_url
-
         database = make_url(url).database
         if not database or database == ":memory:" or database.startswith("file:"):
             return None
@@ -180,10 +182,6 @@ class WriterGate:
         return id(getattr(connection, "dbapi_connection", connection))
 
     def enter(self, dbapi_connection: Any) -> None:
-        import fcntl
-        import os
-        import time
-
         key = self._key(dbapi_connection)
         if key in self._held:
             return
@@ -203,16 +201,12 @@ class WriterGate:
             return
 
     def leave(self, dbapi_connection: Any) -> None:
-        import fcntl
-
         key = self._key(dbapi_connection)
         if key in self._held:
             self._held.discard(key)
             fcntl.flock(self._files[key], fcntl.LOCK_UN)
 
     def forget(self, dbapi_connection: Any) -> None:
-        import os
-
         self.leave(dbapi_connection)
         fd = self._files.pop(self._key(dbapi_connection), None)
         if fd is not None:

@@ -119,15 +119,21 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             return {"_raw": raw.decode(errors="replace")}
 
-    def _client_gone(self) -> bool:
+    def _dropped_if_gone(self) -> bool:
+        """Whether the caller has hung up (a killed worker): the call is then
+        counted as dropped, unanswered and without effect."""
         import select
         import socket
 
         try:
             readable, _, _ = select.select([self.connection], [], [], 0)
-            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+            gone = bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
         except OSError:
-            return True
+            gone = True
+        if gone:
+            with self.server.state.lock:
+                self.server.state.dropped += 1
+        return gone
 
     def _held(self, path: str) -> bool:
         """Hold mode: after `hold_after` calls pass, calls to `hold_paths` wait
@@ -150,19 +156,13 @@ class _Handler(BaseHTTPRequestHandler):
                     holding = path in state.mode.get("hold_paths", ())
                 if not holding:
                     break
-                if self._client_gone():
-                    with state.lock:
-                        state.dropped += 1
+                if self._dropped_if_gone():
                     return True
                 time.sleep(0.005)
         finally:
             with state.lock:
                 state.in_flight -= 1
-        if self._client_gone():
-            with state.lock:
-                state.dropped += 1
-            return True
-        return False
+        return self._dropped_if_gone()
 
     def setup(self) -> None:
         super().setup()
@@ -221,11 +221,9 @@ class _Handler(BaseHTTPRequestHandler):
             finally:
                 with state.lock:
                     state.in_flight -= 1
-            if self._client_gone():
+            if self._dropped_if_gone():
                 # The caller hung up (a killed worker) before we got to it:
                 # like a server that had not started on the request, drop it.
-                with state.lock:
-                    state.dropped += 1
                 return
         if mode.get("reset"):
             self.close_connection = True
