@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 from typing import Any
 
@@ -107,4 +108,31 @@ def _one_send_per_response() -> None:
     Response.write = write  # type: ignore[method-assign]
 
 
+def _date_once_a_second() -> None:
+    """gunicorn formats the ``Date`` header anew for every response (through
+    ``email.utils``, a few percent of a small answer's CPU); the header has a
+    resolution of one second, so it is formatted once a second instead."""
+    from gunicorn import util
+
+    plain = util.http_date
+    if getattr(plain, "once_a_second", False):
+        return
+    last: tuple[int, str] = (-1, "")
+
+    def http_date(timestamp: float | None = None) -> str:
+        nonlocal last
+        if timestamp is not None:
+            return plain(timestamp)
+        now = int(time.time())
+        second, text = last
+        if second != now:
+            text = plain(now)
+            last = (now, text)
+        return text
+
+    http_date.once_a_second = True  # type: ignore[attr-defined]
+    util.http_date = http_date
+
+
 _one_send_per_response()
+_date_once_a_second()

@@ -18,9 +18,9 @@ API_DESCRIPTION = (
 
 
 def create_app(settings: Settings | None = None) -> Flask:
-    from flask_openapi3 import Info, OpenAPI
+    from flask_openapi3 import Info
 
-    from app.api import SECURITY_SCHEMES, register_api, validation_error
+    from app.api import SECURITY_SCHEMES, Api, register_api, validation_error
     from app.api.answers import ErrorOut
     from app.cli import register_cli
     from app.console import register_console
@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     configure_logging(settings.log_format)  # first, so what follows is logged as configured
     settings = settings.safe()
-    app = OpenAPI(
+    app = Api(
         __name__,
         info=Info(title="小区问题随手拍 API", version="1", description=API_DESCRIPTION),
         security_schemes=SECURITY_SCHEMES,

@@ -40,6 +40,8 @@ CHANNELS = ("subscribe", "wecom")
 FAILURE_REASONS = ("retry", "gave_up", "permanent", "no_channel", "no_template")
 STEPS = ("warning", "overdue", "supervision", "leader")
 HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# Request-timer series kept at hand (routes x methods x statuses seen).
+HTTP_SERIES_KEPT = 1024
 SWEEP_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 
 
@@ -68,6 +70,18 @@ class Instruments:
             registry=r,
             buckets=HTTP_BUCKETS,
         )
+        # The request timer's series by (endpoint, method, status), looked up
+        # here instead of through ``labels`` (a lock and a key built) each time.
+        self._http_series: dict[tuple[str, str, int], Any] = {}
+
+    def http_series(self, endpoint: str, method: str, status: int) -> Any:
+        key = (endpoint, method, status)
+        series = self._http_series.get(key)
+        if series is None:
+            series = self.http.labels(endpoint=endpoint, method=method, status=str(status))
+            if len(self._http_series) < HTTP_SERIES_KEPT:
+                self._http_series[key] = series
+        return series
 
 
 @cache
@@ -160,11 +174,9 @@ def _timed(response: Response) -> Response:
     started = g.pop("metrics_started", None)
     if started is not None:
         rule = request.url_rule
-        instruments().http.labels(
-            endpoint=rule.rule if rule is not None else "(unmatched)",
-            method=request.method,
-            status=str(response.status_code),
-        ).observe(time.perf_counter() - started)
+        endpoint = rule.rule if rule is not None else "(unmatched)"
+        series = instruments().http_series(endpoint, request.method, response.status_code)
+        series.observe(time.perf_counter() - started)
     return response
 
 

@@ -4,6 +4,7 @@ health, and the OpenAPI document with its browsable page."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, redirect, request
@@ -29,6 +30,29 @@ SECURITY_SCHEMES: dict[str, SecurityScheme | dict[str, Any]] = {
         "description": "POST /api/v1/auth/wechat-login 得到的 token",
     }
 }
+
+
+# Functions whose answer ``Api.ensure_sync`` keeps: the hooks and views (a few
+# dozen); past this, functions made anew (closures) are asked each time.
+SYNC_KEPT = 256
+
+
+class Api(OpenAPI):
+    """flask-openapi3's application, asking once per function whether it is a
+    coroutine function: Flask asks ``inspect`` again for every hook and view
+    of every request."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        sync = self._sync.get(func)
+        if sync is None:
+            sync = super().ensure_sync(func)
+            if len(self._sync) < SYNC_KEPT:
+                self._sync[func] = sync
+        return sync
 
 
 def validation_error(exc: ValidationError) -> Response:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, cast
 
-from flask import Flask, current_app, g, request
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, Request, Response, current_app, g, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import Connection, Table, bindparam, select
 from sqlalchemy.orm import make_transient_to_detached
@@ -54,6 +54,20 @@ class SigningOnceSessions(SecureCookieSessionInterface):
             if made is not None:
                 self._made = {keys: made}
         return made
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        # No cookie of ours (every API call): the empty session Flask would
+        # make, without parsing the request's cookies first.
+        if app.secret_key and self.get_cookie_name(app) not in request.environ.get("HTTP_COOKIE", ""):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        # Empty, untouched and unread: Flask would set no cookie and add no
+        # ``Vary``; said here before it looks up seven cookie settings.
+        if not session and not session.modified and not session.accessed:
+            return
+        super().save_session(app, session, response)
 
 
 def _serializer() -> URLSafeTimedSerializer:

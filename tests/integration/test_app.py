@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import pytest
+from flask import request
 from sqlalchemy import func, select
 
 from app import create_app
@@ -94,3 +95,39 @@ def test_scheduler_enabled_runs_the_jobs_in_the_web_process(settings: Any, fake_
         # would be left open (a ResourceWarning failing a later test).
         stop_in_web_process(app)
         app.extensions["services"].close()
+
+
+def test_flasks_session_is_opened_and_saved_as_before_without_a_cookie_of_its_own(app: Any) -> None:
+    from flask import session
+
+    @app.get("/_test/session")
+    def session_route() -> dict[str, Any]:
+        if "put" in request.args:
+            session["seen"] = 1
+        return {"seen": session.get("seen")}
+
+    client = app.test_client()
+    plain = client.get("/_test/session", headers={"Cookie": "other=1"})
+    assert plain.get_json() == {"seen": None}
+    # Read: Flask varies on the cookie; nothing set.
+    assert "Set-Cookie" not in plain.headers and plain.headers["Vary"] == "Cookie"
+    untouched = client.get("/api/v1/categories")
+    assert "Set-Cookie" not in untouched.headers and "Vary" not in untouched.headers
+    put = client.get("/_test/session?put=1")
+    assert "session=" in put.headers["Set-Cookie"]
+    assert client.get("/_test/session").get_json() == {"seen": 1}  # the cookie is read back
+
+
+def test_the_application_asks_once_whether_a_function_is_a_coroutine(app: Any) -> None:
+    def plain() -> str:
+        return "plain"
+
+    async def waited() -> str:
+        return "waited"
+
+    assert app.ensure_sync(plain) is plain and app.ensure_sync(plain) is plain
+    # A coroutine function still goes to Flask, which has no async extra here
+    # and refuses it, every time (a refusal is not kept as an answer).
+    for _ in range(2):
+        with pytest.raises(RuntimeError, match="async"):
+            app.ensure_sync(waited)

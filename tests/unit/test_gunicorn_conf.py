@@ -113,3 +113,21 @@ def test_workers_are_threaded_and_a_sized_answer_goes_out_in_one_send(
     # Without a length the answer is chunked: the head alone, then chunks.
     sends = _respond([("Content-Type", "text/plain")], [b"abc"])
     assert sends[0].endswith(b"\r\n\r\n") and sends[1] == b"3\r\nabc\r\n"
+
+
+def test_the_date_header_is_formatted_once_a_second_and_reads_as_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from email.utils import formatdate
+
+    from gunicorn import util
+
+    _load(monkeypatch)
+    _load(monkeypatch)  # read twice: still one wrapper
+    assert util.http_date.once_a_second  # type: ignore[attr-defined]
+    assert util.http_date(1_700_000_000) == formatdate(1_700_000_000, localtime=False, usegmt=True)
+    seconds = iter([1_700_000_000.2, 1_700_000_000.9, 1_700_000_001.1])
+    monkeypatch.setattr("time.time", lambda: next(seconds))
+    first, same, next_second = util.http_date(), util.http_date(), util.http_date()
+    assert first == same == "Tue, 14 Nov 2023 22:13:20 GMT"
+    assert next_second == "Tue, 14 Nov 2023 22:13:21 GMT"
