@@ -177,7 +177,11 @@ class Services:
         )
 
     def close(self) -> None:
+        from app.wechat import MiniProgram
+
         if "db" in self.__dict__:
             self.db.dispose()
+        if isinstance(self.__dict__.get("wechat"), MiniProgram):
+            self.wechat.close()  # type: ignore[attr-defined]
         if self.__dict__.get("redis") is not None:
             self.redis.close()

@@ -2,23 +2,23 @@
 subscribe messages. Implements ``handlers.ports.MiniProgramAPI``.
 
 Content security (msgSecCheck) is asked while a resident waits, on every
-filing: it goes through a lean urllib3 pool of keep-alive connections instead
-of wechatpy's requests session (a third of the client CPU per call), with the
-same token, the same errors and the environment's proxy and CA bundle."""
+filing: it goes through kept-alive ``http.client`` connections, one a thread
+(app/wechat/kept.py), instead of wechatpy's requests session (a seventh of
+its CPU per call), with the same token, the same errors and the
+environment's proxy and CA bundle."""
 
 from __future__ import annotations
 
+import http.client
 import json
-import os
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-import requests
-import urllib3
 from wechatpy.exceptions import WeChatClientException
 
 from app.wechat.clients import NETWORK_ERRORS, MiniProgramClient, call_once_more_on_token_error
+from app.wechat.kept import KeptConnections
 from app.wechat.tokens import TokenStore
 from handlers.ports import JSONDict, SendFailed, WeChatRejected, WeChatSession, WeChatUnavailable
 
@@ -27,46 +27,29 @@ JSON_HEADERS = {"Content-Type": "application/json"}
 # filing goes on without it (a person reviews the text): a WeChat that has not
 # connected in 1 s or answered in 2 s is taken as away, rather than holding a
 # web worker for the client's general 5 s.
-TEXT_CHECK_TIMEOUT = urllib3.Timeout(connect=1.0, read=2.0)
-
-
-def lean_pool(api_base: str) -> urllib3.PoolManager:
-    """Keep-alive connections to ``api_base`` through the proxy the environment
-    names for it, if any, verified against the CA bundle requests would use."""
-    bundle = (
-        os.environ.get("REQUESTS_CA_BUNDLE")
-        or os.environ.get("CURL_CA_BUNDLE")
-        or requests.utils.DEFAULT_CA_BUNDLE_PATH
-    )
-    proxies = requests.utils.get_environ_proxies(api_base)
-    proxy = proxies.get(api_base.split(":", 1)[0].lower()) or proxies.get("all")
-    if proxy:
-        return urllib3.ProxyManager(proxy, maxsize=4, ca_certs=bundle)
-    return urllib3.PoolManager(maxsize=4, ca_certs=bundle)
+TEXT_CHECK_CONNECT_SECONDS, TEXT_CHECK_READ_SECONDS = 1.0, 2.0
 
 
 class MiniProgram:
     def __init__(self, appid: str, secret: str, api_base: str, storage: TokenStore, timeout: float = 5.0):
         self.client = MiniProgramClient(appid, secret, api_base, storage, timeout)
-        self._pool = lean_pool(api_base)
+        self._kept = KeptConnections(api_base, TEXT_CHECK_CONNECT_SECONDS, TEXT_CHECK_READ_SECONDS)
 
-    def _post_lean(self, path: str, data: JSONDict, timeout: urllib3.Timeout) -> JSONDict:
+    def _post_lean(self, path: str, data: JSONDict) -> JSONDict:
         """POST ``data`` to ``path`` with the access token, answering as
         wechatpy's client does: WeChatClientException for an HTTP error or an
         errcode (so a token error is retried once), WeChatUnavailable when
         nothing or no JSON came back."""
-        url = f"{self.client.api_base}{path}?access_token={quote(self.client.access_token, safe='')}"
+        target = f"{path}?access_token={quote(self.client.access_token, safe='')}"
         body = json.dumps(data, ensure_ascii=False).encode()
         try:
-            res = self._pool.request(
-                "POST", url, body=body, headers=JSON_HEADERS, timeout=timeout, retries=False
-            )
-        except urllib3.exceptions.HTTPError as exc:
-            raise WeChatUnavailable(f"network: {exc}") from exc
-        if res.status >= 400:
+            status, answered = self._kept.post(target, body, JSON_HEADERS)
+        except (OSError, http.client.HTTPException) as exc:
+            raise WeChatUnavailable(f"network: {exc!r}") from exc
+        if status >= 400:
             raise WeChatClientException(None, None, client=self.client)
         try:
-            result = json.loads(res.data.decode("utf-8", "ignore"), strict=False)
+            result = json.loads(answered.decode("utf-8", "ignore"), strict=False)
         except ValueError as exc:
             raise WeChatUnavailable("WeChat answered something that is not JSON") from exc
         if not isinstance(result, dict):
@@ -75,6 +58,10 @@ class MiniProgram:
         if errcode:
             raise WeChatClientException(errcode, result.get("errmsg", ""), client=self.client)
         return result
+
+    def close(self) -> None:
+        """Close the connections kept for content security."""
+        self._kept.close()
 
     def _call(self, call: Callable[[], Any]) -> JSONDict:
         try:
@@ -102,7 +89,7 @@ class MiniProgram:
         """msgSecCheck v2: ``pass``, ``review`` or ``risky``."""
         data = {"content": content, "version": 2, "scene": scene, "openid": openid}
         try:
-            result = self._call(lambda: self._post_lean("wxa/msg_sec_check", data, TEXT_CHECK_TIMEOUT))
+            result = self._call(lambda: self._post_lean("wxa/msg_sec_check", data))
         except WeChatClientException as exc:
             if exc.errcode == 87014:
                 return "risky"
