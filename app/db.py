@@ -430,9 +430,8 @@ class Database:
             # A connection handed out (after its ping) is the database
             # answering: the end of an outage is noted here.
             event.listen(self.engine, "checkout", lambda *_: answered())
-        self._readers = sessionmaker(
-            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
-        )
+        self._read_only = self.engine.execution_options(**{READ_ONLY: True})
+        self._readers = sessionmaker(self._read_only, expire_on_commit=False)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.sessions)
@@ -441,6 +440,12 @@ class Database:
         """A unit of work that only reads: on SQLite it takes no write lock, so
         it may run while a command of the same thread holds one."""
         return UnitOfWork(self._readers)
+
+    def reading(self) -> Connection:
+        """A connection that only reads, for a statement or two read in Core
+        (``with db.reading() as conn``): what ``read`` does without an ORM
+        session. Its transaction ends, rolled back, when the block does."""
+        return self._read_only.connect()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -108,8 +108,8 @@ def authenticated_user() -> User:
     if uid is None:
         raise Unauthorized("请先登录", "login_required")
     services = current_app.extensions["services"]
-    with services.db.read() as uow:
-        user = _read_user(uow.session.connection(), uid)
+    with services.db.reading() as conn:
+        user = _read_user(conn, uid)
     if user is None:
         raise Unauthorized("账号不存在，请重新登录", "bad_token")
     note_user(user.id)
