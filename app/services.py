@@ -162,6 +162,7 @@ class Services:
         return Context(
             uow=self.db.uow,
             reader=self.db.read,
+            connect_reader=self.db.reading,
             clock=self.clock,
             county=self.routing.in_effect(),
             photos=self.photos,

@@ -4,9 +4,12 @@ to any other version) and the ports it may use."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from sqlalchemy import Connection
 
 from app.db import UnitOfWork
 from handlers.ports import (
@@ -73,10 +76,23 @@ class Context:
     # A unit of work that only reads (on SQLite: no write lock, so readers
     # never queue behind a filing). None: reads use ``uow``.
     reader: Callable[[], UnitOfWork] | None = None
+    # A Core connection that only reads (app/db.py Database.reading), for a
+    # statement or two without an ORM session. None: the connection of ``read``.
+    connect_reader: Callable[[], Connection] | None = None
 
     def read(self) -> UnitOfWork:
         """A unit of work for a query: it must not write."""
         return self.reader() if self.reader is not None else self.uow()
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for a query in Core: it must not write."""
+        if self.connect_reader is not None:
+            with self.connect_reader() as conn:
+                yield conn
+            return
+        with self.read() as uow:
+            yield uow.session.connection()
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -137,15 +137,17 @@ def _reporter(
     ctx: Context, reporter_id: int, key: str | None, digest: str, reporter: User | None
 ) -> tuple[User, int | None]:
     """The reporter (as given, or read), and the id of the case a repeated key already filed."""
-    if reporter is not None and not key:
-        return reporter, None
+    if reporter is not None:
+        if not key:
+            return reporter, None
+        with ctx.reading() as conn:
+            return reporter, _existing(conn, reporter_id, key, digest)
     with ctx.read() as uow:
         existing = _existing(uow.session.connection(), reporter_id, key, digest)
-        if reporter is None:
-            reporter = uow.session.get(User, reporter_id)
-            if reporter is None:
-                raise NotFound("账号不存在")
-    return reporter, existing
+        user = uow.session.get(User, reporter_id)
+        if user is None:
+            raise NotFound("账号不存在")
+    return user, existing
 
 
 @dataclass(frozen=True)
