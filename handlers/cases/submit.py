@@ -46,18 +46,19 @@ CASE_COLUMNS = tuple(c.key for c in CASES.columns if c.key != "id")
 INSERT_CASE = insert(CASES).returning(CASES.c.id)
 CLOCKS = cast(Table, CaseClock.__table__)
 INSERT_CLOCK = insert(CLOCKS)
-# The community the case is filed in, its township, and how many cases the
-# reporter filed since the county's midnight (the daily limit), in one statement.
+# How many cases the reporter filed since the county's midnight (the daily limit).
+TODAY = select(func.count(CASES.c.id)).where(
+    CASES.c.reporter_id == bindparam("reporter"), CASES.c.created_at >= bindparam("since")
+)
+# The community the case is filed in, its township, and the reporter's count
+# of the day, in one statement.
 PLACE = (
     select(
         COMMUNITIES.c.id,
         COMMUNITIES.c.name,
         COMMUNITIES.c.township_id,
         DEPARTMENTS.c.name.label("township"),
-        select(func.count(CASES.c.id))
-        .where(CASES.c.reporter_id == bindparam("reporter"), CASES.c.created_at >= bindparam("since"))
-        .scalar_subquery()
-        .label("today"),
+        TODAY.scalar_subquery().label("today"),
     )
     .join(DEPARTMENTS, DEPARTMENTS.c.id == COMMUNITIES.c.township_id)
     .where(COMMUNITIES.c.id == bindparam("community"))
@@ -133,21 +134,43 @@ def _existing(s: Session | Connection, reporter_id: int, key: str | None, digest
     return row.id if row is not None else None
 
 
-def _reporter(
-    ctx: Context, reporter_id: int, key: str | None, digest: str, reporter: User | None
-) -> tuple[User, int | None]:
-    """The reporter (as given, or read), and the id of the case a repeated key already filed."""
-    if reporter is not None:
-        if not key:
-            return reporter, None
-        with ctx.reading() as conn:
-            return reporter, _existing(conn, reporter_id, key, digest)
+@dataclass(frozen=True)
+class _Where:
+    """Where a new case goes: its community (with the township) and the
+    departments the list names there, with their staff."""
+
+    community: Community
+    routing: Routing
+
+
+def _read_reporter(ctx: Context, reporter_id: int) -> User:
     with ctx.read() as uow:
-        existing = _existing(uow.session.connection(), reporter_id, key, digest)
         user = uow.session.get(User, reporter_id)
         if user is None:
             raise NotFound("账号不存在")
-    return user, existing
+        return user
+
+
+def _look_up(
+    ctx: Context,
+    reporter: User,
+    cmd: NewCase,
+    category: Category,
+    key: str | None,
+    digest: str,
+    now: datetime,
+) -> int | _Where:
+    """What a filing reads before it asks WeChat and writes, in one read: the
+    case a repeated key already filed; else the community (404), the daily
+    limit (429, counted again when writing) and the departments with their
+    staff. So the write transaction holds the write lock only to write."""
+    with ctx.reading() as conn:
+        existing = _existing(conn, reporter.id, key, digest)
+        if existing is not None:
+            return existing
+        community = _place(conn, cmd.community_id, reporter.id, now, ctx.county)
+        routing = department_rows(conn, ctx.county, category.code, community.township.name)
+    return _Where(community, routing)
 
 
 @dataclass(frozen=True)
@@ -175,13 +198,14 @@ def file_case(
     category = ctx.county.categories.get(cmd.category)
     if category is None:
         raise Invalid("请选择有效的问题类别", "unknown_category")
-    digest = body_hash(cmd)
-    user, existing = _reporter(ctx, reporter_id, idempotency_key, digest, reporter)
-    if existing is not None:
-        return Filed(existing, False)
+    digest, now = body_hash(cmd), ctx.now()
+    user = reporter if reporter is not None else _read_reporter(ctx, reporter_id)
+    where = _look_up(ctx, user, cmd, category, idempotency_key, digest, now)
+    if isinstance(where, int):
+        return Filed(where, False)
     needs_review = screen(ctx, f"{cmd.description}\n{cmd.location_text}".strip(), user.openid)
-    filing = _Filing(user, cmd, category, idempotency_key, digest, needs_review, channel)
-    filed = _write(ctx, filing)
+    filing = _Filing(user, cmd, category, idempotency_key, digest, needs_review, channel, now)
+    filed = _write(ctx, filing, where)
     if filed.created:
         # Counted once committed: a filing rolled back or answered from its key is not.
         ctx.metrics.case_filed(category.code)
@@ -210,6 +234,16 @@ class _Filing:
     digest: str
     needs_review: bool
     channel: Channel | None
+    now: datetime
+
+
+def _day_start(now: datetime, county: CountyConfig) -> datetime:
+    return datetime.combine(now.astimezone(county.tz).date(), time(0), tzinfo=county.tz)
+
+
+def _within_daily_limit(today: int, county: CountyConfig) -> None:
+    if today >= county.daily_case_limit:
+        raise TooMany(f"每天最多提交 {county.daily_case_limit} 件，请明天再试", "daily_limit")
 
 
 def _place(
@@ -217,30 +251,25 @@ def _place(
 ) -> Community:
     """The community with its township's name (a detached copy: nothing is
     written to it); 404 without it, 429 past the reporter's daily limit."""
-    day_start = datetime.combine(now.astimezone(county.tz).date(), time(0), tzinfo=county.tz)
-    row = conn.execute(
-        PLACE, {"community": community_id, "reporter": reporter_id, "since": day_start}
-    ).first()
+    since = _day_start(now, county)
+    row = conn.execute(PLACE, {"community": community_id, "reporter": reporter_id, "since": since}).first()
     if row is None:
         raise NotFound("找不到该小区", "unknown_community")
-    if row.today >= county.daily_case_limit:
-        raise TooMany(f"每天最多提交 {county.daily_case_limit} 件，请明天再试", "daily_limit")
+    _within_daily_limit(row.today, county)
     township = Department(id=row.township_id, name=row.township)
     return Community(id=row.id, name=row.name, township_id=row.township_id, township=township)
 
 
-def _new_case(
-    f: _Filing, community: Community, photos: list[Photo], now: datetime, county: CountyConfig
-) -> Case:
+def _new_case(f: _Filing, where: _Where, county: CountyConfig) -> Case:
     """The case as it will be written, its clocks started (not in the session:
-    the rows are inserted without an ORM object each)."""
-    cmd, category = f.cmd, f.category
-    flagged = any(p.media_check in MEDIA_FLAGGED for p in photos)  # WeChat's image check already said so
+    the rows are inserted without an ORM object each); made before the write
+    transaction, which adds its number and what its photos say."""
+    cmd, category, now = f.cmd, f.category, f.now
     values = CASE_DEFAULTS | {
         "category": category.code,
         "config_version": county.version,
         "route": category.route,
-        "community_id": community.id,
+        "community_id": where.community.id,
         "reporter_id": f.reporter.id,
         "anonymous": cmd.anonymous,
         "description": cmd.description,
@@ -249,7 +278,7 @@ def _new_case(
         "lng": cmd.lng,
         "status": DISPATCHED,
         "urgent": category.urgent,
-        "needs_review": f.needs_review or flagged,
+        "needs_review": f.needs_review,
         "idempotency_key": f.key,
         "idempotency_hash": f.digest if f.key else None,
         "created_at": now,
@@ -257,22 +286,24 @@ def _new_case(
     }
     case = Case(**values)
     start_clocks(case, county, now)
+    case.community = where.community
+    case.primary_department_id = where.routing.department(where.routing.routed[0]).id
     return case
 
 
-def _write(ctx: Context, f: _Filing) -> Filed:
+def _write(ctx: Context, f: _Filing, where: _Where) -> Filed:
     """The case, its assignments, first events and notifications in one
     transaction, each table's rows in one statement."""
-    county, now = ctx.county, ctx.now()
+    county, now, routing = ctx.county, f.now, where.routing
+    case = _new_case(f, where, county)
     with ctx.uow() as uow:
         conn = uow.session.connection()
-        community = _place(conn, f.cmd.community_id, f.reporter.id, now, county)
+        today = conn.execute(TODAY, {"reporter": f.reporter.id, "since": _day_start(now, county)})
+        _within_daily_limit(today.scalar_one(), county)
         photos = own_unused_photos(uow.session, f.reporter.id, f.cmd.photo_ids)
-        routing = department_rows(conn, county, f.category.code, community.township.name)
-        case = _new_case(f, community, photos, now, county)
-        case.community = community
+        if any(p.media_check in MEDIA_FLAGGED for p in photos):  # WeChat's image check already said so
+            case.needs_review = True
         case.number = next_case_number(conn, county.number_prefix, now.astimezone(county.tz).date())
-        case.primary_department_id = routing.department(routing.routed[0]).id
         try:
             case.id = conn.execute(INSERT_CASE, case_row(case)).scalar_one()
         except IntegrityError:

@@ -131,6 +131,32 @@ def test_the_daily_limit_counts_the_county_day(world: World) -> None:
     assert world.file(reporter.id).number == "YN20260603-0001"
 
 
+def test_a_reporter_past_the_limit_is_refused_before_wechat_is_asked(world: World) -> None:
+    world.ctx.county = county_with(daily_case_limit=1)
+    reporter = world.user("reporter")
+    world.file(reporter.id)
+    with pytest.raises(TooMany):
+        world.file(reporter.id)
+    assert len(world.wechat.checked) == 1
+
+
+def test_the_daily_limit_is_counted_again_in_the_write(world: World) -> None:
+    world.ctx.county = county_with(daily_case_limit=2)
+    reporter = world.user("reporter")
+    world.file(reporter.id)
+    plain = world.wechat.check_text
+
+    def another_filing_meanwhile(content: str, openid: str, scene: int = 2) -> str:
+        world.wechat.check_text = plain  # type: ignore[method-assign]
+        world.file(reporter.id)  # lands between this filing's read and its write
+        return plain(content, openid, scene)
+
+    world.wechat.check_text = another_filing_meanwhile  # type: ignore[method-assign]
+    with pytest.raises(TooMany):
+        world.file(reporter.id)
+    assert world.count(Case) == 2 and world.count(CaseNumberCounter) == 1
+
+
 def test_the_daily_limit_is_each_reporters_own(world: World) -> None:
     world.ctx.county = county_with(daily_case_limit=1)
     world.file(world.user("a").id)
@@ -161,6 +187,7 @@ def test_an_unknown_community_is_not_found(world: World) -> None:
     with pytest.raises(NotFound) as refused:
         submit_case(world.ctx, reporter.id, cmd)
     assert refused.value.code == "unknown_community"
+    assert world.wechat.checked == []  # refused before WeChat is asked
     _nothing_written(world)
 
 
