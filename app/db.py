@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -151,7 +152,10 @@ class WriterGate:
     1, 2, 5, 10, 15, 20, 25 ms and on, whatever the holder's transaction
     takes: with two web workers filing at once (a write transaction takes
     2-3 ms) that sleep, not the work, made the slowest filings' time. Here
-    the next writer gets the lock within half a millisecond of its release.
+    the writers of one process queue on a lock of the process (the next one
+    woken the moment it is free), and the one at its head tries the file
+    every half millisecond, so a writer of another process gets it within
+    that of its release.
     SQLite's lock stays the arbiter: a writer that does not pass the gate
     (another program) is still excluded by it, and a writer that cannot pass
     in ``wait`` seconds goes on to ``BEGIN IMMEDIATE`` and its busy timeout.
@@ -164,6 +168,11 @@ class WriterGate:
         self.wait = wait
         self._files: dict[int, int] = {}  # id of a DB-API connection -> its lock file
         self._held: set[int] = set()
+        # The writers of this process queue on a lock first (woken the moment
+        # it is free, without polling), so only one of them at a time polls
+        # the file lock against the other processes.
+        self._ours = threading.Lock()
+        self._pid = os.getpid()
 
     @classmethod
     def for_url(cls, url: str) -> WriterGate | None:
@@ -205,16 +214,21 @@ class WriterGate:
         key = self._key(dbapi_connection)
         if key in self._held:
             return
+        if self._pid != os.getpid():  # a forked child: no writer of its own holds the lock
+            self._ours, self._pid = threading.Lock(), os.getpid()
         fd = self._files.get(key)
         if fd is None:
             fd = self._files[key] = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         deadline = time.monotonic() + self.wait
+        if not self._ours.acquire(timeout=self.wait):
+            return  # SQLite's busy timeout decides from here
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 if time.monotonic() > deadline:
-                    return  # SQLite's busy timeout decides from here
+                    self._ours.release()
+                    return
                 time.sleep(self.POLL_SECONDS)
                 continue
             self._held.add(key)
@@ -225,6 +239,7 @@ class WriterGate:
         if key in self._held:
             self._held.discard(key)
             fcntl.flock(self._files[key], fcntl.LOCK_UN)
+            self._ours.release()
 
     def forget(self, dbapi_connection: Any) -> None:
         self.leave(dbapi_connection)

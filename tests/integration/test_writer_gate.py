@@ -101,7 +101,40 @@ def test_a_writer_that_cannot_pass_falls_back_to_sqlites_own_lock(tmp_path: Path
         assert 0.2 <= time.monotonic() - started < 2
     finally:
         os.close(fd)
+    # The writer that gave up on the gate left this process's queue too.
+    started = time.monotonic()
+    with db.uow() as uow:
+        uow.session.execute(text("INSERT INTO t VALUES (2)"))
+        uow.commit()
+    assert time.monotonic() - started < 0.2 and not gate._held
     db.dispose()
+
+
+def test_a_child_forked_while_a_writer_of_its_parent_is_in_the_gate_passes_on_its_own(
+    tmp_path: Path,
+) -> None:
+    """The process's queue is its own: a child forked while a writer of the
+    parent holds its place (here the parent's thread of the queue, the file
+    lock not taken) does not wait for a writer it does not have."""
+    import os
+
+    gate = WriterGate(str(tmp_path / "gate.db-writer.lock"), wait=2.0)
+    writer = object()  # stands for a DB-API connection
+    assert gate._ours.acquire()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            started = time.monotonic()
+            gate.enter(writer)
+            passed = gate._held and time.monotonic() - started < 1
+            gate.forget(writer)
+            code = 0 if passed else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    gate._ours.release()
+    assert os.waitstatus_to_exitcode(status) == 0
 
 
 def test_no_gate_for_a_database_in_memory() -> None:
