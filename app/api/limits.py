@@ -79,6 +79,17 @@ def _after_where_limited(inject: Callable[[Response], Response]) -> Callable[[Re
     return after
 
 
+def _teardown_where_limited(release: Callable[[BaseException | None], None]) -> Callable[..., None]:
+    """Flask-Limiter's teardown (its request context reset), for the
+    requests a limit may apply to: the others never made one."""
+
+    def teardown(exc: BaseException | None = None) -> None:
+        if _here_limited():
+            release(exc)
+
+    return teardown
+
+
 def _too_many(exc: RateLimitExceeded) -> Response:
     response = error("rate_limited", exc.description or "操作太频繁，请稍后再试", 429)
     response.headers["Retry-After"] = "60"
@@ -108,4 +119,9 @@ def init_limits(app: Flask, redis_url: str) -> None:
             and hook.func.__name__.endswith("inject_headers")
         ):
             after[k] = _after_where_limited(hook)
+    # Its teardown makes the request's limiter context only to reset it.
+    teardown = app.teardown_request_funcs.setdefault(None, [])
+    release = limiter._Limiter__release_context  # type: ignore[attr-defined]
+    if release in teardown:
+        teardown[teardown.index(release)] = _teardown_where_limited(release)
     app.register_error_handler(RateLimitExceeded, _too_many)

@@ -236,3 +236,17 @@ def test_the_sheet_helper_keeps_numbers_numbers() -> None:
         ("\nx", "s", True),
         ("@x", "s", True),
     ]
+
+
+def test_flask_limiters_request_context_is_made_only_where_a_limit_may_apply(
+    client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flask_limiter._extension import LimiterContext
+
+    resets: list[object] = []
+    plain = LimiterContext.reset
+    monkeypatch.setattr(LimiterContext, "reset", lambda self: (resets.append(self), plain(self))[1])
+    assert client.get("/api/v1/categories").status_code == 200
+    assert resets == []
+    assert _upload(client, login(client, "limit-context"), 1).status_code == 201
+    assert len(resets) == 1  # the limited upload's context, reset when it ended
