@@ -11,7 +11,9 @@ import json
 import os
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
@@ -288,17 +290,9 @@ def executemany(conn: Connection, stmt: Insert | Update, rows: list[dict[str, An
     keys = list(rows[0])
     if dialect.name == "postgresql" and isinstance(stmt, Insert):
         return _insert_from_json(conn, stmt, rows, fixed)
-    compiled = stmt.compile(dialect=dialect, column_keys=keys + list(fixed))
-    names = list(compiled.positiontup or []) if compiled.positional else list(compiled.binds)
-    given = {**fixed, **rows[0]}
-    convert: list[tuple[str, str, Callable[[Any], Any] | None]] = []
-    for name in names:
-        bind = compiled.binds[name]
-        key = bind.key if bind.key in given else name
-        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
-        convert.append((compiled.escaped_bind_names.get(name, name), key, process))
+    plan = _plan(stmt, dialect, tuple(keys), tuple(fixed))
+    convert, bind_names, positional = plan.convert, plan.bind_names, plan.positional
     params: list[Any] = []
-    bind_names = [n for n, _, _ in convert]
     # A moment is converted once per call however many rows carry it (the
     # command's ``now`` is in every row).
     moments: dict[tuple[str, datetime], Any] = {}
@@ -315,8 +309,52 @@ def executemany(conn: Connection, stmt: Insert | Update, rows: list[dict[str, An
                 values.append(known)
             else:
                 values.append(convert_one(value))
-        params.append(tuple(values) if compiled.positional else dict(zip(bind_names, values, strict=True)))
-    return int(conn.exec_driver_sql(compiled.string, params).rowcount)
+        params.append(tuple(values) if positional else dict(zip(bind_names, values, strict=True)))
+    return int(conn.exec_driver_sql(plan.sql, params).rowcount)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A statement compiled for ``executemany``: its SQL, and for each of its
+    parameters in order the name it is bound as, the row key that gives it
+    and the column type's bind processor."""
+
+    sql: str
+    convert: list[tuple[str, str, Callable[[Any], Any] | None]]
+    bind_names: list[str]
+    positional: bool
+
+
+# Plans kept: a command's statements are module constants, made once, so the
+# few dozen a process runs are compiled once each (a statement made anew for
+# every call, as ``update_rows`` makes, takes a place and is pushed out).
+PLANS_KEPT = 64
+_plans: OrderedDict[tuple[Any, ...], _Plan] = OrderedDict()
+_plans_lock = threading.Lock()
+
+
+def _plan(stmt: Insert | Update, dialect: Any, keys: tuple[str, ...], fixed: tuple[str, ...]) -> _Plan:
+    key = (stmt, dialect.name, keys, fixed)
+    with _plans_lock:
+        plan = _plans.get(key)
+        if plan is not None:
+            _plans.move_to_end(key)
+            return plan
+    compiled = stmt.compile(dialect=dialect, column_keys=[*keys, *fixed])
+    names = list(compiled.positiontup or []) if compiled.positional else list(compiled.binds)
+    given = set(keys) | set(fixed)
+    convert: list[tuple[str, str, Callable[[Any], Any] | None]] = []
+    for name in names:
+        bind = compiled.binds[name]
+        row_key = bind.key if bind.key in given else name
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        convert.append((compiled.escaped_bind_names.get(name, name), row_key, process))
+    plan = _Plan(compiled.string, convert, [n for n, _, _ in convert], bool(compiled.positional))
+    with _plans_lock:
+        _plans[key] = plan
+        while len(_plans) > PLANS_KEPT:
+            _plans.popitem(last=False)
+    return plan
 
 
 def update_rows(conn: Connection, table: Table, rows: list[dict[str, Any]], key: str = "id") -> int:

@@ -10,11 +10,12 @@ from typing import cast
 from sqlalchemy import Connection, Table, and_, bindparam, insert, select
 from sqlalchemy.orm import Session
 
+from app.db import executemany
 from app.models import Assignment, Case, CaseEvent, Department, User
 from app.models.people import HANDLER, HEAD
 from handlers.cases.timeline import event_by, record
 from handlers.errors import Unavailable
-from handlers.notifications.notify import OUTBOX, case_payload, enqueue, outbox_rows, staff_of
+from handlers.notifications.notify import INSERT_OUTBOX, case_payload, enqueue, outbox_rows, staff_of
 from routing import CountyConfig, RoutedDepartment, route
 
 
@@ -95,7 +96,6 @@ DEPARTMENTS_AND_STAFF = (
     .where(DEPARTMENTS.c.name.in_(bindparam("names", expanding=True)))
 )
 INSERT_ASSIGNMENTS = insert(ASSIGNMENTS)
-INSERT_OUTBOX = insert(OUTBOX)
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ def dispatch(conn: Connection, case: Case, routing: Routing, now: datetime) -> N
         for position, r in enumerate(routing.routed)
     ]
     keys = ("case_id", "department_id", "role", "position", "due_at", "open", "created_at")
-    conn.execute(INSERT_ASSIGNMENTS, [{k: getattr(a, k) for k in keys} for a in case.assignments])
+    executemany(conn, INSERT_ASSIGNMENTS, [{k: getattr(a, k) for k in keys} for a in case.assignments])
 
 
 def dispatched(case: Case, routing: Routing, now: datetime, note: str) -> CaseEvent:
@@ -169,6 +169,4 @@ def tell_departments(
     deadline = case.accept_due_at.isoformat() if case.accept_due_at else ""
     payload = case_payload(case, county) | {"deadline": deadline}
     rows = outbox_rows(now, "new_case", case.id, routing.staff, payload)
-    if rows:
-        conn.execute(INSERT_OUTBOX, rows)
-    return len(rows)
+    return executemany(conn, INSERT_OUTBOX, rows)

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Table, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from app.db import executemany
 from app.models import Case, CaseClock, CaseEvent, Community, Department, Photo, User
 from app.models.cases import MEDIA_FLAGGED
 from handlers.cases.access import own_unused_photos
@@ -313,7 +314,7 @@ def _write(ctx: Context, f: _Filing, where: _Where) -> Filed:
             if existing is None:
                 raise
             return Filed(existing, False)
-        conn.execute(INSERT_CLOCK, clock_row(case))
+        executemany(conn, INSERT_CLOCK, [clock_row(case)])
         dispatch(conn, case, routing, now)
         events = _first_events(uow.session, case, f, photos, routing, now)
         if f.channel is not None:

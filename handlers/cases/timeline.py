@@ -12,6 +12,7 @@ from typing import cast
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
+from app.db import executemany
 from app.models import Case, CaseEvent, Photo, User
 from app.models.cases import MEDIA_FLAGGED
 from handlers.ports import JSONDict
@@ -74,8 +75,7 @@ def insert_events(s: Session, events: list[CaseEvent], photos: list[Photo]) -> N
         for photo in photos:
             photo.case_id, photo.event_id = first.case_id, first.id
         rows = rows[1:]
-    if rows:
-        conn.execute(INSERT_EVENTS, rows)
+    executemany(conn, INSERT_EVENTS, rows)
 
 
 def record(

@@ -23,6 +23,7 @@ from handlers.ports import JSONDict
 from routing import CountyConfig
 
 OUTBOX = cast(Table, Notification.__table__)
+INSERT_OUTBOX = insert(OUTBOX)
 
 PAGES = {
     "resident": "pages/case/index?id={id}",
@@ -123,7 +124,7 @@ def enqueue(
     no ORM objects: nothing reads them back before the sender does);
     answers how many were written."""
     rows = outbox_rows(now, purpose, case.id if case is not None else None, users, payload)
-    return executemany(session.connection(), insert(OUTBOX), rows)
+    return executemany(session.connection(), INSERT_OUTBOX, rows)
 
 
 def tell_reporter(
