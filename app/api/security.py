@@ -15,6 +15,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import Connection, Table, bindparam, select
 from sqlalchemy.orm import make_transient_to_detached
 
+from app.db import built
 from app.logs import note_user
 from app.models import Department, User
 from handlers.accounts import note_seen
@@ -129,8 +130,8 @@ def _read_user(conn: Connection, uid: int) -> User | None:
     values: dict[str, Any] = row._asdict()
     department = None
     if values["department_id"] is not None:
-        department = Department(**{c.key: values[f"dept_{c.key}"] for c in DEPARTMENTS.c})
+        department = built(Department, {c.key: values[f"dept_{c.key}"] for c in DEPARTMENTS.c})
         make_transient_to_detached(department)
-    user = User(**{c.key: values[c.key] for c in USERS.c}, department=department)
+    user = built(User, {c.key: values[c.key] for c in USERS.c} | {"department": department})
     make_transient_to_detached(user)
     return user

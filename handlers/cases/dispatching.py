@@ -10,7 +10,7 @@ from typing import cast
 from sqlalchemy import Connection, Table, and_, bindparam, insert, select
 from sqlalchemy.orm import Session
 
-from app.db import executemany
+from app.db import built, executemany
 from app.models import Assignment, Case, CaseEvent, Department, User
 from app.models.people import HANDLER, HEAD
 from handlers.cases.timeline import event_by, record
@@ -124,7 +124,7 @@ def department_rows(conn: Connection, county: CountyConfig, category_code: str, 
     staff: dict[int, StaffMember] = {}
     for id_, name, user_id, role in conn.execute(DEPARTMENTS_AND_STAFF, {"names": [r.name for r in routed]}):
         if name not in departments:
-            departments[name] = Department(id=id_, name=name)
+            departments[name] = built(Department, {"id": id_, "name": name})
         if user_id is not None:
             staff[user_id] = StaffMember(user_id, role)
     missing = [r.name for r in routed if r.name not in departments]
@@ -136,21 +136,23 @@ def department_rows(conn: Connection, county: CountyConfig, category_code: str, 
 def dispatch(conn: Connection, case: Case, routing: Routing, now: datetime) -> None:
     """A new case's assignments in the list's order, in one statement; the
     case (its id written, its clocks started) is given them as written."""
-    case.assignments = [
-        Assignment(
-            case_id=case.id,
-            department_id=routing.department(r).id,
-            department=routing.department(r),
-            role=r.role,
-            position=position,
-            due_at=case.due_at,
-            open=True,
-            created_at=now,
-        )
+    rows: list[dict[str, object]] = [
+        {
+            "case_id": case.id,
+            "department_id": routing.department(r).id,
+            "role": r.role,
+            "position": position,
+            "due_at": case.due_at,
+            "open": True,
+            "created_at": now,
+        }
         for position, r in enumerate(routing.routed)
     ]
-    keys = ("case_id", "department_id", "role", "position", "due_at", "open", "created_at")
-    executemany(conn, INSERT_ASSIGNMENTS, [{k: getattr(a, k) for k in keys} for a in case.assignments])
+    executemany(conn, INSERT_ASSIGNMENTS, rows)
+    case.assignments = [
+        built(Assignment, row | {"department": routing.department(r)})
+        for row, r in zip(rows, routing.routed, strict=True)
+    ]
 
 
 def dispatched(case: Case, routing: Routing, now: datetime, note: str) -> CaseEvent:

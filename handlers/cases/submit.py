@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Table, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from app.db import executemany
+from app.db import built, executemany
 from app.models import Case, CaseClock, CaseEvent, Community, Department, Photo, User
 from app.models.cases import MEDIA_FLAGGED
 from handlers.cases.access import own_unused_photos
@@ -257,8 +257,10 @@ def _place(
     if row is None:
         raise NotFound("找不到该小区", "unknown_community")
     _within_daily_limit(row.today, county)
-    township = Department(id=row.township_id, name=row.township)
-    return Community(id=row.id, name=row.name, township_id=row.township_id, township=township)
+    township = built(Department, {"id": row.township_id, "name": row.township})
+    return built(
+        Community, {"id": row.id, "name": row.name, "township_id": row.township_id, "township": township}
+    )
 
 
 def _new_case(f: _Filing, where: _Where, county: CountyConfig) -> Case:
@@ -285,7 +287,7 @@ def _new_case(f: _Filing, where: _Where, county: CountyConfig) -> Case:
         "created_at": now,
         "updated_at": now,
     }
-    case = Case(**values)
+    case = built(Case, values)
     start_clocks(case, county, now)
     case.community = where.community
     case.primary_department_id = where.routing.department(where.routing.routed[0]).id

@@ -12,7 +12,7 @@ from typing import cast
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
-from app.db import executemany
+from app.db import built, executemany
 from app.models import Case, CaseEvent, Photo, User
 from app.models.cases import MEDIA_FLAGGED
 from handlers.ports import JSONDict
@@ -53,9 +53,8 @@ def event_by(
 ) -> CaseEvent:
     """An event as ``record`` writes it, not added to the session: for
     ``insert_events`` to write with others in one statement."""
-    return CaseEvent(
-        case_id=case.id, at=at, kind=kind, **_actor(by), note=note, step=None, data=JSONDict(data)
-    )
+    values = {"case_id": case.id, "at": at, "kind": kind, **_actor(by), "note": note, "step": None}
+    return built(CaseEvent, values | {"data": JSONDict(data)})
 
 
 INSERT_EVENTS = insert(EVENTS)
