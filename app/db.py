@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
+import sqlite3
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -46,6 +49,7 @@ _SQLITE_MISTAKES = ("no such table", "no such column", "has no column named", "s
 CONNECT_TIMEOUT_SECONDS = 5
 # The execution option a read-only unit of work carries.
 READ_ONLY = "cases_read_only"
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 _GATES: WeakKeyDictionary[Engine, WriterGate] = WeakKeyDictionary()
 # How SQLAlchemy writes a datetime to SQLite unless told otherwise.
@@ -122,6 +126,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
         engine = create_engine(url, **kwargs)
+        gate = WriterGate.for_url(url)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -133,9 +138,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
+            if gate is not None:
+                # The gate's thread checkpoints the log (WriterGate.checkpoints),
+                # not the writer whose COMMIT crosses a thousand pages.
+                cur.execute("PRAGMA wal_autocheckpoint=0")
             cur.close()
-
-        gate = WriterGate.for_url(url)
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
@@ -177,9 +184,20 @@ class WriterGate:
     SQLite's lock stays the arbiter: a writer that does not pass the gate
     (another program) is still excluded by it, and a writer that cannot pass
     in ``wait`` seconds goes on to ``BEGIN IMMEDIATE`` and its busy timeout.
-    The kernel drops a dead process's ``flock``."""
+    The kernel drops a dead process's ``flock``.
+
+    Checkpoints: SQLite copies its write-ahead log back into the database
+    (and syncs both files) in the COMMIT of the writer that takes the log
+    past 1,000 pages, every forty filings or so, while that writer still
+    holds the write lock and every other writer waits. Here the engine's
+    connections do not checkpoint; a thread of the gate does, every half
+    second after a commit, on a connection of its own (PASSIVE: it never
+    blocks a writer or a reader). It starts at the process's first commit and
+    stops with ``stop_checkpoints`` (``Database.dispose``) or when the engine
+    is gone; the last connection to close checkpoints what is left."""
 
     POLL_SECONDS = 0.0005
+    CHECKPOINT_SECONDS = 0.5
 
     def __init__(self, path: str, wait: float = 30.0) -> None:
         self.path = path
@@ -190,7 +208,13 @@ class WriterGate:
         # it is free, without polling), so only one of them at a time polls
         # the file lock against the other processes.
         self._ours = threading.Lock()
+        self._ours_checkpoint = threading.Lock()
         self._pid = os.getpid()
+        self.commits = 0
+        self._engine: weakref.ref[Engine] | None = None
+        self._checkpointer: threading.Thread | None = None
+        self._checkpointer_pid = 0
+        self._stop = threading.Event()
 
     @classmethod
     def for_url(cls, url: str) -> WriterGate | None:
@@ -205,12 +229,16 @@ class WriterGate:
         is closed or thrown away."""
         dialect = engine.dialect
         commit, rollback = dialect.do_commit, dialect.do_rollback
+        self._engine = weakref.ref(engine)
 
         def do_commit(dbapi_connection: Any) -> None:
             try:
                 commit(dbapi_connection)
             finally:
                 self.leave(dbapi_connection)
+            self.commits += 1
+            if self._checkpointer_pid != os.getpid():
+                self._start_checkpoints()
 
         def do_rollback(dbapi_connection: Any) -> None:
             try:
@@ -258,6 +286,52 @@ class WriterGate:
             self._held.discard(key)
             fcntl.flock(self._files[key], fcntl.LOCK_UN)
             self._ours.release()
+
+    def _start_checkpoints(self) -> None:
+        # A lock taken in another thread when this process was forked is never
+        # released here: the next commit tries again.
+        if not self._ours_checkpoint.acquire(timeout=0.1):
+            return
+        try:
+            if self._checkpointer_pid == os.getpid():
+                return
+            self._checkpointer_pid = os.getpid()
+            self._stop = threading.Event()
+            self._checkpointer = threading.Thread(
+                target=self._checkpoints, args=(self._stop,), name="sqlite-checkpoint", daemon=True
+            )
+            self._checkpointer.start()
+        finally:
+            self._ours_checkpoint.release()
+
+    def _checkpoints(self, stop: threading.Event) -> None:
+        database = self.path.removesuffix("-writer.lock")
+        conn = sqlite3.connect(database, check_same_thread=False)
+        done = self.commits
+        try:
+            while not stop.wait(self.CHECKPOINT_SECONDS):
+                if self._engine is None or self._engine() is None:
+                    return  # the engine is gone: nothing of this process writes any more
+                if self.commits == done:
+                    continue
+                done = self.commits
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except (
+                    sqlite3.Error
+                ) as exc:  # the file gone (a test's), a disk error: the next commit tries again
+                    log.warning("SQLite checkpoint failed: %s", exc)
+        finally:
+            conn.close()
+
+    def stop_checkpoints(self) -> None:
+        """Stop the checkpoint thread (it checkpoints no more; the engine's
+        last connection to close does what is left)."""
+        self._stop.set()
+        thread = self._checkpointer
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5)
+        self._checkpointer, self._checkpointer_pid = None, 0
 
     def forget(self, dbapi_connection: Any) -> None:
         self.leave(dbapi_connection)
@@ -537,4 +611,7 @@ class Database:
         return self._read_only.connect()
 
     def dispose(self) -> None:
+        gate = writer_gate(self.engine)
+        if gate is not None:
+            gate.stop_checkpoints()
         self.engine.dispose()

@@ -141,3 +141,26 @@ def test_no_gate_for_a_database_in_memory() -> None:
     assert WriterGate.for_url("sqlite://") is None
     assert WriterGate.for_url("sqlite:///:memory:") is None
     assert WriterGate.for_url("sqlite:////srv/cases/cases.db").path == "/srv/cases/cases.db-writer.lock"  # type: ignore[union-attr]
+
+
+def test_the_log_is_checkpointed_by_the_gates_thread_not_in_a_writers_commit(tmp_path: Path) -> None:
+    db = _database(tmp_path)
+    gate = writer_gate(db.engine)
+    assert gate is not None
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+    main = tmp_path / "gate.db"
+    before = main.stat().st_size
+    with db.uow() as uow:
+        uow.session.execute(text("CREATE TABLE blobs (b BLOB)"))
+        uow.session.execute(text("INSERT INTO blobs VALUES (zeroblob(4000000))"))
+        uow.commit()
+    assert main.stat().st_size - before < 1_000_000  # committed into the log only
+    deadline = time.monotonic() + 5
+    while main.stat().st_size - before < 4_000_000 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert main.stat().st_size - before >= 4_000_000  # copied into the database by the thread
+    thread = gate._checkpointer
+    assert thread is not None and thread.is_alive() and thread.name == "sqlite-checkpoint"
+    db.dispose()
+    assert not thread.is_alive()
