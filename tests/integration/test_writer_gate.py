@@ -164,3 +164,42 @@ def test_the_log_is_checkpointed_by_the_gates_thread_not_in_a_writers_commit(tmp
     assert thread is not None and thread.is_alive() and thread.name == "sqlite-checkpoint"
     db.dispose()
     assert not thread.is_alive()
+
+
+def test_a_reader_gives_way_to_a_writer_of_its_process_for_a_moment_only(tmp_path: Path) -> None:
+    db = _database(tmp_path)
+    gate = writer_gate(db.engine)
+    assert gate is not None
+    writing, done, order = threading.Event(), threading.Event(), []
+
+    def writer(hold: float) -> None:
+        with db.uow() as uow:
+            uow.session.execute(text("INSERT INTO t VALUES (1)"))
+            # The writer's own reads never wait for it.
+            with db.read() as mine:
+                mine.session.execute(text("SELECT 1"))
+            writing.set()
+            time.sleep(hold)
+            order.append("writer commits")
+            uow.commit()
+        done.set()
+
+    thread = threading.Thread(target=writer, args=(0.02,))
+    thread.start()
+    writing.wait(5)
+    with db.read() as uow:
+        assert uow.session.execute(text("SELECT count(*) FROM t")).scalar() == 1  # after the commit
+        order.append("reader read")
+    thread.join(5)
+    assert order == ["writer commits", "reader read"]
+    # A transaction longer than the reader gives way for: it reads the last commit meanwhile.
+    writing.clear()
+    thread = threading.Thread(target=writer, args=(1.0,))
+    thread.start()
+    writing.wait(5)
+    started = time.monotonic()
+    with db.read() as uow:
+        assert uow.session.execute(text("SELECT count(*) FROM t")).scalar() == 1
+    assert gate.GIVE_WAY_SECONDS <= time.monotonic() - started < 0.5
+    thread.join(5)
+    db.dispose()
