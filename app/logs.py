@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from flask import Flask, Response
 
 HEADER = "X-Request-ID"
+ENVIRON_HEADER = "HTTP_X_REQUEST_ID"  # the header as WSGI names it
 SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -161,7 +162,7 @@ def gunicorn_logconfig() -> dict[str, Any]:
 def _begin() -> None:
     from flask import g, request
 
-    request_id = sane_request_id(request.headers.get(HEADER)) or new_request_id()
+    request_id = sane_request_id(request.environ.get(ENVIRON_HEADER)) or new_request_id()
     g.request_id = request_id
     g.request_scope = (_request_id.set(request_id), _user_id.set(None))
 

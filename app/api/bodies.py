@@ -48,6 +48,8 @@ def closing(response: Response) -> Response:
 def refuse_oversized() -> None:
     """Before everything: a body declared larger than we take is a 413, read
     to its end first so the client can read the answer."""
+    if not request.environ.get("CONTENT_LENGTH"):
+        return  # no declared length (most requests): nothing to refuse up front
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     if limit is None or request.content_length is None or request.content_length <= limit:
         return
