@@ -250,3 +250,27 @@ def test_flask_limiters_request_context_is_made_only_where_a_limit_may_apply(
     assert resets == []
     assert _upload(client, login(client, "limit-context"), 1).status_code == 201
     assert len(resets) == 1  # the limited upload's context, reset when it ended
+
+
+def test_a_token_past_its_age_is_refused_whether_or_not_it_was_seen_before(
+    client: Any, services: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from app.api import security
+
+    max_age = services.settings.token_max_age_seconds
+    seen = login(client, "token-age-seen")
+    unseen = login(client, "token-age-unseen")
+    assert client.get("/api/v1/cases/mine", headers=seen).status_code == 200  # verified, kept
+    now = time.time()
+    monkeypatch.setattr(security.time, "time", lambda: now + max_age + 5)
+    monkeypatch.setattr("itsdangerous.timed.time.time", lambda: now + max_age + 5)
+    for headers in (seen, unseen):
+        refused = client.get("/api/v1/cases/mine", headers=headers)
+        assert refused.status_code == 401 and refused.get_json()["error"]["code"] == "token_expired"
+    monkeypatch.setattr(security.time, "time", lambda: now + 60)
+    monkeypatch.setattr("itsdangerous.timed.time.time", lambda: now + 60)
+    assert client.get("/api/v1/cases/mine", headers=seen).status_code == 200
+    forged = {"Authorization": seen["Authorization"][:-2] + "xx"}
+    assert client.get("/api/v1/cases/mine", headers=forged).get_json()["error"]["code"] == "bad_token"
