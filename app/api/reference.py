@@ -33,18 +33,20 @@ class CategoryOut(BaseModel):
 # The categories answer, built once per version of the responsibility list:
 # a newly published version is a new CountyConfig (picked up within the
 # routing check interval, app/routing_versions.py), so the answer changes with it.
-_categories: tuple[CountyConfig, str] | None = None
+_categories: tuple[CountyConfig, bytes] | None = None
 
 
 @bp.get("/categories", responses={200: Listing[CategoryOut]})
 def categories() -> Response:
     """居民可选的问题类别，含责任清单条目和办理时限"""
     global _categories
-    county = ctx().county
+    # The version in effect, without a handler context (the view needs nothing else).
+    county = current_app.extensions["services"].routing.in_effect()
     cached = _categories
     if cached is None or cached[0] is not county:
-        cached = _categories = (county, current_app.json.dumps(_listing(_category_items(county))))
-    return Response(cached[1], mimetype="application/json")
+        body = current_app.json.dumps(_listing(_category_items(county))).encode()
+        cached = _categories = (county, body)
+    return Response(cached[1], content_type="application/json")
 
 
 def _category_items(county: CountyConfig) -> list[CategoryOut]:
