@@ -7,7 +7,9 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import text
 
 from app.db import Database, WriterGate, writer_gate
@@ -203,3 +205,37 @@ def test_a_reader_gives_way_to_a_writer_of_its_process_for_a_moment_only(tmp_pat
     assert gate.GIVE_WAY_SECONDS <= time.monotonic() - started < 0.5
     thread.join(5)
     db.dispose()
+
+
+def test_a_request_begins_once_its_processs_writer_has_committed(
+    app: Any, services: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request that reads nothing from the database (the categories, kept
+    in memory) still waits for this process's writer mid-transaction (here
+    for up to 5 s, so a slow machine cannot make it go first)."""
+    gate = writer_gate(services.db.engine)
+    if gate is not None:
+        monkeypatch.setattr(gate, "GIVE_WAY_SECONDS", 5.0)
+    client = app.test_client()
+    assert client.get("/api/v1/categories").status_code == 200  # the answer made and kept
+    writing, order = threading.Event(), []
+
+    def writer() -> None:
+        with services.db.uow() as uow:
+            uow.session.execute(text("SELECT 1 FROM users"))
+            writing.set()
+            time.sleep(0.2)
+            order.append("writer commits")
+            uow.commit()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    writing.wait(5)
+    assert client.get("/api/v1/categories").status_code == 200
+    order.append("request answered")
+    thread.join(5)
+    # PostgreSQL has no writer gate: there the request does not wait.
+    waits = not services.db.url.startswith("postgresql")
+    assert order == (
+        ["writer commits", "request answered"] if waits else ["request answered", "writer commits"]
+    )
