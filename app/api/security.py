@@ -100,11 +100,11 @@ def _token_user_id() -> int | None:
     key = (current_app.config["SECRET_KEY"], token.strip())
     known = _verified.get(key)
     if known is not None:
-        uid, signed_at = known
+        seen_uid, signed_at = known
         age = int(time.time()) - signed_at  # as itsdangerous measures it
         if age > max_age or age < 0:
             raise Unauthorized("登录已过期，请重新登录", "token_expired")
-        return uid
+        return seen_uid
     try:
         data, signed = _serializer().loads(key[1], max_age=max_age, return_timestamp=True)
     except SignatureExpired as exc:
