@@ -84,8 +84,8 @@ def _writer_first(app: Flask, services: Services) -> None:
     if one is in its transaction, has committed (50 ms at most): every writer
     of every process waits for that transaction, and a request begun then
     takes the GIL from it (``WriterGate.give_way``; its readers give way
-    too). Filings 6 % faster and their p99 32 -> 27 ms in ``bench/api.py``,
-    reads unchanged."""
+    too). Filings 6 % faster and their p99 32 -> 27 ms in ``bench/api.py``
+    side by side with the build before, reads unchanged."""
     from app.db import writer_gate
 
     gate = writer_gate(services.db.engine)
