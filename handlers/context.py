@@ -74,7 +74,8 @@ class Context:
     # What the operators count, told after each commit (app/metrics.py).
     metrics: Metrics = field(default_factory=NoMetrics)
     # A unit of work that only reads (on SQLite: no write lock, so readers
-    # never queue behind a filing). None: reads use ``uow``.
+    # never queue behind a filing; they only give way, 50 ms at most, to a
+    # writer of their own process mid-transaction). None: reads use ``uow``.
     reader: Callable[[], UnitOfWork] | None = None
     # A Core connection that only reads (app/db.py Database.reading), for a
     # statement or two without an ORM session. None: the connection of ``read``.

@@ -47,6 +47,10 @@ class KeptConnections:
                 or requests.utils.DEFAULT_CA_BUNDLE_PATH
             )
             self._tls = ssl.create_default_context(cafile=bundle)
+        self._fresh()
+
+    def _fresh(self) -> None:
+        """No connection yet: this process's threads each open their own."""
         self._local = threading.local()
         self._pid = os.getpid()
         # Every connection open, whichever thread keeps it: closed together
@@ -72,8 +76,7 @@ class KeptConnections:
 
     def _kept(self) -> http.client.HTTPConnection | None:
         if self._pid != os.getpid():  # a forked child: the parent's sockets are not ours
-            self._local, self._pid, self._open = threading.local(), os.getpid(), set()
-            weakref.finalize(self, _close_all, self._open)
+            self._fresh()
         return getattr(self._local, "conn", None)
 
     def _drop(self, conn: http.client.HTTPConnection) -> None:
