@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from flask import Flask
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     from app.api import SECURITY_SCHEMES, Api, register_api, validation_error
     from app.api.answers import ErrorOut
+    from app.api.kept import init_kept_answers
     from app.cli import register_cli
     from app.console import register_console
     from app.logs import configure_logging, init_request_ids
@@ -60,10 +62,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     _check_county_file(services)
     init_request_ids(app)  # first: even a request refused by a hook has an id
     init_metrics(app)  # then the timer, before any other hook may answer
-    _writer_first(app, services)
+    give_way = _writer_first(app, services)
     register_api(app)
     register_console(app)
     register_cli(app)
+    # Last, so it is in front of everything: public answers kept per version of the list.
+    init_kept_answers(app, services.routing.in_effect, give_way)
     if settings.clock_offset_seconds:
         log.warning(
             "CLOCK_OFFSET_SECONDS=%s: this process's clock is shifted by %s seconds",
@@ -79,18 +83,25 @@ def create_app(settings: Settings | None = None) -> Flask:
     return app
 
 
-def _writer_first(app: Flask, services: Services) -> None:
+def _writer_first(app: Flask, services: Services) -> Callable[[], None]:
     """On SQLite, a request of this process begins once the process's writer,
     if one is in its transaction, has committed (50 ms at most): every writer
     of every process waits for that transaction, and a request begun then
     takes the GIL from it (``WriterGate.give_way``; its readers give way
     too). Filings 6 % faster and their p99 32 -> 27 ms in ``bench/api.py``
-    side by side with the build before, reads unchanged."""
+    side by side with the build before, reads unchanged. Answers how to give
+    way, for the requests answered ahead of Flask (app/api/kept.py)."""
     from app.db import writer_gate
 
     gate = writer_gate(services.db.engine)
-    if gate is not None:
-        app.before_request(gate.give_way)
+    if gate is None:
+        return _no_writer
+    app.before_request(gate.give_way)
+    return gate.give_way
+
+
+def _no_writer() -> None:
+    """PostgreSQL: no writer to give way to."""
 
 
 def _check_county_file(services: object) -> None:

@@ -30,7 +30,12 @@ def iso(value: datetime | None, tz: ZoneInfo | None = None) -> str | None:
 def answer(model: BaseModel, status: int = 200) -> Response:
     """The model as the answer's JSON, written by pydantic itself (its fields
     in their declared order), ended by a newline as Flask's ``jsonify`` ends it."""
-    return Response(model.model_dump_json(by_alias=True) + "\n", status=status, mimetype="application/json")
+    return Response(answer_bytes(model), status=status, mimetype="application/json")
+
+
+def answer_bytes(model: BaseModel) -> bytes:
+    """The body ``answer`` sends."""
+    return model.model_dump_json(by_alias=True).encode() + b"\n"
 
 
 class ErrorDetail(BaseModel):

@@ -52,7 +52,8 @@ def _limited(endpoint: str) -> bool:
 _LIMITED: dict[str, bool] = {}
 
 
-def _here_limited() -> bool:
+def limit_applies() -> bool:
+    """Whether a limit may apply to this request's endpoint (asked once per endpoint)."""
     endpoint = request.endpoint
     if endpoint is None:
         return True
@@ -65,7 +66,7 @@ def _check_where_limited() -> None:
     """Flask-Limiter's check before every view, for the requests a limit may
     apply to: it resolves and evaluates the limits of every request, which
     was a quarter of a light request's time (GET /categories) for nothing."""
-    if _here_limited():
+    if limit_applies():
         limiter._check_request_limit()
 
 
@@ -74,7 +75,7 @@ def _after_where_limited(inject: Callable[[Response], Response]) -> Callable[[Re
     on a condition, none here), for the requests a limit may apply to."""
 
     def after(response: Response) -> Response:
-        return inject(response) if _here_limited() else response
+        return inject(response) if limit_applies() else response
 
     return after
 
@@ -84,7 +85,7 @@ def _teardown_where_limited(release: Callable[[BaseException | None], None]) -> 
     requests a limit may apply to: the others never made one."""
 
     def teardown(exc: BaseException | None = None) -> None:
-        if _here_limited():
+        if limit_applies():
             release(exc)
 
     return teardown

@@ -9,7 +9,8 @@ from typing import Any
 from flask import Response, current_app
 from pydantic import BaseModel, Field
 
-from app.api.answers import Listing, answer, iso
+from app.api.answers import Listing, answer, answer_bytes, iso
+from app.api.kept import kept_json
 from app.api.web import blueprint, ctx, errors
 from handlers.commands import ParamId, Query
 from handlers.places.communities import CommunityPage, all_units, community_page, search_communities
@@ -30,23 +31,12 @@ class CategoryOut(BaseModel):
     help: str
 
 
-# The categories answer, built once per version of the responsibility list:
-# a newly published version is a new CountyConfig (picked up within the
-# routing check interval, app/routing_versions.py), so the answer changes with it.
-_categories: tuple[CountyConfig, bytes] | None = None
-
-
 @bp.get("/categories", responses={200: Listing[CategoryOut]})
 def categories() -> Response:
     """居民可选的问题类别，含责任清单条目和办理时限"""
-    global _categories
-    # The version in effect, without a handler context (the view needs nothing else).
+    # Built once per version of the list in effect, then kept (app/api/kept.py).
     county = current_app.extensions["services"].routing.in_effect()
-    cached = _categories
-    if cached is None or cached[0] is not county:
-        body = current_app.json.dumps(_listing(_category_items(county))).encode()
-        cached = _categories = (county, body)
-    return Response(cached[1], content_type="application/json")
+    return kept_json(county, lambda: current_app.json.dumps(_listing(_category_items(county))).encode())
 
 
 def _category_items(county: CountyConfig) -> list[CategoryOut]:
@@ -207,18 +197,20 @@ class LabelsOut(BaseModel):
 @bp.get("/labels", responses={200: LabelsOut})
 def labels() -> Response:
     """县里可改名的用语（状态、事件、角色等），界面应显示这些而不是自带的副本"""
-    county = ctx().county
+    # Built once per version of the list in effect, then kept (app/api/kept.py).
+    county = current_app.extensions["services"].routing.in_effect()
+    return kept_json(county, lambda: answer_bytes(_labels(county)))
+
+
+def _labels(county: CountyConfig) -> LabelsOut:
     words = county.labels
-    return answer(
-        LabelsOut(
-            statuses=dict(words.statuses),
-            steps={s.name: s.label for s in county.escalation},
-            events=dict(words.events),
-            roles=dict(words.roles),
-            ladder={"0": county.ladder_name(0)}
-            | {str(s.count): s.name for s in county.violation_ladder.steps},
-            deadlines=dict(words.deadlines),
-        )
+    return LabelsOut(
+        statuses=dict(words.statuses),
+        steps={s.name: s.label for s in county.escalation},
+        events=dict(words.events),
+        roles=dict(words.roles),
+        ladder={"0": county.ladder_name(0)} | {str(s.count): s.name for s in county.violation_ladder.steps},
+        deadlines=dict(words.deadlines),
     )
 
 
