@@ -14,15 +14,16 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import (
+    ClauseElement,
     Connection,
     DateTime,
     Engine,
@@ -39,6 +40,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql.dml import OnConflictDoNothing
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, configure_mappers, sessionmaker
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.types import TypeDecorator
 
 # What SQLite reports as an OperationalError although it is a bug in our SQL
@@ -437,14 +439,17 @@ def executemany(conn: Connection, stmt: Insert | Update, rows: list[dict[str, An
 
 @dataclass(frozen=True)
 class _Plan:
-    """A statement compiled for ``executemany``: its SQL, and for each of its
-    parameters in order the name it is bound as, the row key that gives it
-    and the column type's bind processor."""
+    """A statement compiled for ``executemany`` or ``fetch``: its SQL, and for
+    each of its parameters in order the name it is bound as, the row key that
+    gives it and the column type's bind processor; for ``fetch``, the row
+    type of its result columns and each one's result processor."""
 
     sql: str
     convert: list[tuple[str, str, Callable[[Any], Any] | None]]
     bind_names: list[str]
     positional: bool
+    row: type | None = None
+    results: tuple[Callable[[Any], Any] | None, ...] = ()
 
 
 # Plans kept: a command's statements are module constants, made once, so the
@@ -455,28 +460,108 @@ _plans: OrderedDict[tuple[Any, ...], _Plan] = OrderedDict()
 _plans_lock = threading.Lock()
 
 
-def _plan(stmt: Insert | Update, dialect: Any, keys: tuple[str, ...], fixed: tuple[str, ...]) -> _Plan:
+def _plan(stmt: ClauseElement, dialect: Any, keys: tuple[str, ...], fixed: tuple[str, ...]) -> _Plan:
     key = (stmt, dialect.name, keys, fixed)
     with _plans_lock:
         plan = _plans.get(key)
         if plan is not None:
             _plans.move_to_end(key)
             return plan
-    compiled = stmt.compile(dialect=dialect, column_keys=[*keys, *fixed])
+    compiled = cast(SQLCompiler, stmt.compile(dialect=dialect, column_keys=[*keys, *fixed]))
     names = list(compiled.positiontup or []) if compiled.positional else list(compiled.binds)
     given = set(keys) | set(fixed)
     convert: list[tuple[str, str, Callable[[Any], Any] | None]] = []
     for name in names:
         bind = compiled.binds[name]
+        if bind.expanding:
+            raise ValueError(f"{name}: a list parameter (IN) is not planned; execute the statement instead")
         row_key = bind.key if bind.key in given else name
         process = bind.type.dialect_impl(dialect).bind_processor(dialect)
         convert.append((compiled.escaped_bind_names.get(name, name), row_key, process))
-    plan = _Plan(compiled.string, convert, [n for n, _, _ in convert], bool(compiled.positional))
+    row, results = _result_columns(stmt, dialect)
+    plan = _Plan(
+        compiled.string, convert, [n for n, _, _ in convert], bool(compiled.positional), row, results
+    )
     with _plans_lock:
         _plans[key] = plan
         while len(_plans) > PLANS_KEPT:
             _plans.popitem(last=False)
     return plan
+
+
+def _result_columns(
+    stmt: ClauseElement, dialect: Any
+) -> tuple[type | None, tuple[Callable[[Any], Any] | None, ...]]:
+    """A named tuple of the statement's result columns (a SELECT's, or the
+    RETURNING of an INSERT), and each column type's result processor."""
+    columns = getattr(stmt, "selected_columns", None)
+    if columns is None:
+        columns = stmt.exported_columns if getattr(stmt, "_returning", ()) else None  # type: ignore[attr-defined]
+    if not columns:
+        return None, ()
+    keys = list(columns.keys())
+    results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
+    return namedtuple("Row", keys, rename=True), results  # type: ignore[misc]
+
+
+def fetch(conn: Connection, stmt: ClauseElement, params: dict[str, Any]) -> list[Any]:
+    """One statement (a SELECT, or an INSERT with RETURNING) and its rows, as
+    named tuples of converted values: what ``conn.execute(stmt, params).all()``
+    answers, with the same SQL and the same conversions both ways (each
+    type's bind and result processors), for a fifth of SQLAlchemy's own work
+    per statement.
+
+    The statement is compiled once (``_plan``). On SQLite it runs on the
+    DB-API cursor itself, inside the connection's transaction (begun as
+    SQLAlchemy begins it, so the writer gate's hooks run), and a driver error
+    is raised as SQLAlchemy raises it (``IntegrityError``,
+    ``OperationalError``). Where cursor events are listened to (statement
+    counting in ``bench/filing.py``) or on PostgreSQL, it goes through
+    ``exec_driver_sql``. An INSERT's columns left out take their scalar or
+    Python-side defaults."""
+    dialect = conn.dialect
+    fixed: dict[str, Any] = {}
+    if isinstance(stmt, Insert):
+        rows, fixed = _with_defaults(stmt, [params])
+        params = rows[0]
+    plan = _plan(stmt, dialect, tuple(params), tuple(fixed))
+    values = [
+        (params[key] if key in params else fixed[key])
+        if process is None
+        else process(params[key] if key in params else fixed[key])
+        for _, key, process in plan.convert
+    ]
+    bound: Any = tuple(values) if plan.positional else dict(zip(plan.bind_names, values, strict=True))
+    raw = _cursor_rows(conn, plan.sql, bound)
+    if plan.row is None:
+        return []
+    make, results = plan.row._make, plan.results  # type: ignore[attr-defined]
+    if not any(results):
+        return [make(r) for r in raw]
+    return [make([v if p is None else p(v) for v, p in zip(r, results, strict=True)]) for r in raw]
+
+
+def _cursor_rows(conn: Connection, sql: str, params: Any) -> list[Any]:
+    dialect = conn.dialect
+    if (
+        dialect.name != "sqlite"
+        or conn.dispatch.before_cursor_execute
+        or conn.engine.dispatch.before_cursor_execute
+    ):
+        result = conn.exec_driver_sql(sql, params)
+        return list(result.fetchall()) if result.returns_rows else []
+    if not conn.in_transaction():
+        conn.begin()  # as ``execute`` begins: the engine's begin hooks run
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    except dialect.loaded_dbapi.Error as exc:
+        raise sa_exc.DBAPIError.instance(
+            sql, params, exc, dialect.loaded_dbapi.Error, dialect=dialect
+        ) from exc
+    finally:
+        cursor.close()
 
 
 def update_rows(conn: Connection, table: Table, rows: list[dict[str, Any]], key: str = "id") -> int:

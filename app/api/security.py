@@ -16,7 +16,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import Connection, Table, bindparam, select
 from sqlalchemy.orm import make_transient_to_detached
 
-from app.db import built
+from app.db import built, fetch
 from app.logs import note_user
 from app.models import Department, User
 from handlers.accounts import note_seen
@@ -143,10 +143,10 @@ def authenticated_user() -> User:
 def _read_user(conn: Connection, uid: int) -> User | None:
     """The user as ``Session.get`` answers them, detached (their department
     loaded): every column read now, so a role changed or revoked counts at once."""
-    row = conn.execute(CALLER, {"uid": uid}).first()
-    if row is None:
+    rows = fetch(conn, CALLER, {"uid": uid})
+    if not rows:
         return None
-    values: dict[str, Any] = row._asdict()
+    values: dict[str, Any] = rows[0]._asdict()
     department = None
     if values["department_id"] is not None:
         department = built(Department, {c.key: values[f"dept_{c.key}"] for c in DEPARTMENTS.c})

@@ -9,6 +9,7 @@ from typing import cast
 
 from sqlalchemy import Connection, Table, and_, bindparam, insert, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.db import built, executemany
 from app.models import Assignment, Case, CaseEvent, Department, User
@@ -149,10 +150,15 @@ def dispatch(conn: Connection, case: Case, routing: Routing, now: datetime) -> N
         for position, r in enumerate(routing.routed)
     ]
     executemany(conn, INSERT_ASSIGNMENTS, rows)
-    case.assignments = [
-        built(Assignment, row | {"department": routing.department(r)})
-        for row, r in zip(rows, routing.routed, strict=True)
-    ]
+    # As loaded, not as changed: nothing is flushed from these objects.
+    set_committed_value(
+        case,
+        "assignments",
+        [
+            built(Assignment, row | {"department": routing.department(r)})
+            for row, r in zip(rows, routing.routed, strict=True)
+        ],
+    )
 
 
 def dispatched(case: Case, routing: Routing, now: datetime, note: str) -> CaseEvent:

@@ -7,6 +7,8 @@ from datetime import date
 from sqlalchemy import Connection, Date, Integer, bindparam, text
 from sqlalchemy.orm import Session
 
+from app.db import fetch
+
 # The day's next sequence number in one statement, so concurrent submissions
 # never share a number. The same SQL on SQLite and PostgreSQL, written out:
 # SQLAlchemy's dialect upsert constructs have no cache key, so they would be
@@ -24,5 +26,6 @@ NEXT_OF_DAY = (
 
 def next_case_number(db: Session | Connection, prefix: str, day: date) -> str:
     """The next number of ``day``; ``db``: the command's session, or its connection."""
-    seq = db.execute(NEXT_OF_DAY, {"day": day}).scalar_one()
+    conn = db.connection() if isinstance(db, Session) else db
+    seq = fetch(conn, NEXT_OF_DAY, {"day": day})[0][0]
     return f"{prefix}{day:%Y%m%d}-{seq:04d}"

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Table, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from app.db import built, executemany
+from app.db import built, executemany, fetch
 from app.models import Case, CaseClock, CaseEvent, Community, Department, Photo, User
 from app.models.cases import MEDIA_FLAGGED
 from handlers.cases.access import own_unused_photos
@@ -121,12 +121,13 @@ def body_hash(cmd: NewCase) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _existing(s: Session | Connection, reporter_id: int, key: str | None, digest: str) -> int | None:
+def _existing(conn: Connection, reporter_id: int, key: str | None, digest: str) -> int | None:
     """The id of the case this reporter already filed with ``key``; 422 when the
     key was used for another report (an urgent second report is never dropped)."""
     if not key:
         return None
-    row = s.execute(EARLIER, {"reporter": reporter_id, "key": key}).first()
+    rows = fetch(conn, EARLIER, {"reporter": reporter_id, "key": key})
+    row = rows[0] if rows else None
     if row is not None and row.idempotency_hash not in (None, digest):
         raise Invalid(
             "这个 Idempotency-Key 已用于另一份内容不同的报告，请为新的报告换一个新的键",
@@ -253,9 +254,10 @@ def _place(
     """The community with its township's name (a detached copy: nothing is
     written to it); 404 without it, 429 past the reporter's daily limit."""
     since = _day_start(now, county)
-    row = conn.execute(PLACE, {"community": community_id, "reporter": reporter_id, "since": since}).first()
-    if row is None:
+    rows = fetch(conn, PLACE, {"community": community_id, "reporter": reporter_id, "since": since})
+    if not rows:
         raise NotFound("找不到该小区", "unknown_community")
+    row = rows[0]
     _within_daily_limit(row.today, county)
     township = built(Department, {"id": row.township_id, "name": row.township})
     return built(
@@ -301,14 +303,14 @@ def _write(ctx: Context, f: _Filing, where: _Where) -> Filed:
     case = _new_case(f, where, county)
     with ctx.uow() as uow:
         conn = uow.session.connection()
-        today = conn.execute(TODAY, {"reporter": f.reporter.id, "since": _day_start(now, county)})
-        _within_daily_limit(today.scalar_one(), county)
+        today = fetch(conn, TODAY, {"reporter": f.reporter.id, "since": _day_start(now, county)})
+        _within_daily_limit(today[0][0], county)
         photos = own_unused_photos(uow.session, f.reporter.id, f.cmd.photo_ids)
         if any(p.media_check in MEDIA_FLAGGED for p in photos):  # WeChat's image check already said so
             case.needs_review = True
         case.number = next_case_number(conn, county.number_prefix, now.astimezone(county.tz).date())
         try:
-            case.id = conn.execute(INSERT_CASE, case_row(case)).scalar_one()
+            case.id = fetch(conn, INSERT_CASE, case_row(case))[0][0]
         except IntegrityError:
             # A concurrent retry with the same key won the race.
             uow.rollback()

@@ -12,7 +12,7 @@ from typing import cast
 from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
-from app.db import built, executemany
+from app.db import built, executemany, fetch
 from app.models import Case, CaseEvent, Photo, User
 from app.models.cases import MEDIA_FLAGGED
 from handlers.ports import JSONDict
@@ -70,7 +70,7 @@ def insert_events(s: Session, events: list[CaseEvent], photos: list[Photo]) -> N
     rows = [{k: getattr(e, k) for k in EVENT_COLUMNS} for e in events]
     if photos:
         first = events[0]
-        first.id = conn.execute(INSERT_EVENT_RETURNING, rows[0]).scalar_one()
+        first.id = fetch(conn, INSERT_EVENT_RETURNING, rows[0])[0][0]
         for photo in photos:
             photo.case_id, photo.event_id = first.case_id, first.id
         rows = rows[1:]
