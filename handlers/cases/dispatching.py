@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import cast
 
-from sqlalchemy import Connection, Table, and_, bindparam, insert, select
+from sqlalchemy import Connection, Select, Table, and_, bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.db import built, executemany
+from app.db import built, executemany, fetch
 from app.models import Assignment, Case, CaseEvent, Department, User
 from app.models.people import HANDLER, HEAD
 from handlers.cases.timeline import event_by, record
@@ -90,13 +91,27 @@ def announce(
 ASSIGNMENTS = cast(Table, Assignment.__table__)
 DEPARTMENTS = cast(Table, Department.__table__)
 USERS = cast(Table, User.__table__)
-# The routed departments and, in the same statement, their staff told of a new case.
-DEPARTMENTS_AND_STAFF = (
-    select(DEPARTMENTS.c.id, DEPARTMENTS.c.name, USERS.c.id.label("user_id"), USERS.c.role)
-    .outerjoin(USERS, and_(USERS.c.department_id == DEPARTMENTS.c.id, USERS.c.role.in_([HANDLER, HEAD])))
-    .where(DEPARTMENTS.c.name.in_(bindparam("names", expanding=True)))
-)
 INSERT_ASSIGNMENTS = insert(ASSIGNMENTS)
+
+
+@cache
+def departments_and_staff(count: int) -> Select[tuple[int, str, int, str]]:
+    """The routed departments (``count`` names, each its own parameter:
+    ``name_0`` …) and, in the same statement, their staff told of a new case
+    (the roles ``handler`` and ``head`` are parameters too). No list
+    parameter, so ``fetch`` runs it from a plan; a route names a few
+    departments, so there are a handful of these statements."""
+    return (
+        select(DEPARTMENTS.c.id, DEPARTMENTS.c.name, USERS.c.id.label("user_id"), USERS.c.role)
+        .outerjoin(
+            USERS,
+            and_(
+                USERS.c.department_id == DEPARTMENTS.c.id,
+                or_(USERS.c.role == bindparam("handler"), USERS.c.role == bindparam("head")),
+            ),
+        )
+        .where(or_(*(DEPARTMENTS.c.name == bindparam(f"name_{k}") for k in range(count))))
+    )
 
 
 @dataclass(frozen=True)
@@ -123,7 +138,9 @@ def department_rows(conn: Connection, county: CountyConfig, category_code: str, 
     routed = route(county, category_code, township)
     departments: dict[str, Department] = {}
     staff: dict[int, StaffMember] = {}
-    for id_, name, user_id, role in conn.execute(DEPARTMENTS_AND_STAFF, {"names": [r.name for r in routed]}):
+    names = {f"name_{k}": r.name for k, r in enumerate(routed)}
+    params = names | {"handler": HANDLER, "head": HEAD}
+    for id_, name, user_id, role in fetch(conn, departments_and_staff(len(names)), params):
         if name not in departments:
             departments[name] = built(Department, {"id": id_, "name": name})
         if user_id is not None:

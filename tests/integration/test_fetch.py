@@ -14,7 +14,6 @@ from sqlalchemy.exc import IntegrityError
 
 from app.db import fetch
 from app.models import Case, CaseNumberCounter, Department
-from handlers.cases.dispatching import DEPARTMENTS_AND_STAFF
 from handlers.cases.numbering import NEXT_OF_DAY
 from handlers.cases.submit import EARLIER, PLACE
 from tests.helpers import community_id, file_case, login
@@ -119,4 +118,8 @@ def test_listened_statements_go_through_sqlalchemy(services: Any) -> None:
 
 def test_an_in_list_is_not_planned(services: Any) -> None:
     with services.db.reading() as conn, pytest.raises(ValueError, match="IN"):
-        fetch(conn, DEPARTMENTS_AND_STAFF, {"names": ["综合执法局"]})
+        fetch(
+            conn,
+            select(DEPARTMENTS.c.id).where(DEPARTMENTS.c.name.in_(bindparam("names", expanding=True))),
+            {"names": ["综合执法局"]},
+        )
