@@ -378,19 +378,41 @@ def _with_defaults(stmt: Insert, rows: list[dict[str, Any]]) -> tuple[list[dict[
     """The rows with each left-out column's Python-side default computed (per
     row, as SQLAlchemy would: the request id an outbox row carries), and the
     scalar defaults, the same for every row."""
+    fixed, computed = _defaults(stmt.table, tuple(rows[0]))  # type: ignore[arg-type]
+    for key, compute in computed:
+        rows = [{**row, key: compute(None)} for row in rows]
+    return rows, fixed
+
+
+# Which defaults a table's rows take, by the keys they are given: worked out
+# once per (table, keys), a statement's rows always carrying the same keys.
+DEFAULTS_KEPT = 256
+_defaults_of: dict[
+    tuple[Table, tuple[str, ...]], tuple[dict[str, Any], list[tuple[str, Callable[[Any], Any]]]]
+] = {}
+
+
+def _defaults(
+    table: Table, keys: tuple[str, ...]
+) -> tuple[dict[str, Any], list[tuple[str, Callable[[Any], Any]]]]:
+    known = _defaults_of.get((table, keys))
+    if known is not None:
+        return known
     fixed: dict[str, Any] = {}
-    for column in stmt.table.columns:
+    computed: list[tuple[str, Callable[[Any], Any]]] = []
+    for column in table.columns:
         default = column.default
-        if column.key in rows[0] or default is None:
+        if column.key in keys or default is None:
             continue
         if default.is_scalar:
             fixed[column.key] = default.arg  # type: ignore[attr-defined]
         elif default.is_callable:
-            compute = default.arg  # type: ignore[attr-defined]
-            rows = [{**row, column.key: compute(None)} for row in rows]
+            computed.append((column.key, default.arg))  # type: ignore[attr-defined]
         else:
             raise ValueError(f"executemany: give {column.key}, its default is computed in SQL")
-    return rows, fixed
+    if len(_defaults_of) < DEFAULTS_KEPT:
+        _defaults_of[(table, keys)] = (fixed, computed)
+    return fixed, computed
 
 
 def executemany(conn: Connection, stmt: Insert | Update, rows: list[dict[str, Any]]) -> int:
