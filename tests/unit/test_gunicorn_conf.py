@@ -131,3 +131,25 @@ def test_the_date_header_is_formatted_once_a_second_and_reads_as_before(
     first, same, next_second = util.http_date(), util.http_date(), util.http_date()
     assert first == same == "Tue, 14 Nov 2023 22:13:20 GMT"
     assert next_second == "Tue, 14 Nov 2023 22:13:21 GMT"
+
+
+def test_a_workers_settings_are_kept_on_its_config_and_read_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    from gunicorn.config import Config
+
+    conf = _load(monkeypatch)
+    cfg = Config()
+    cfg.set("keepalive", 7)
+    cfg.set("limit_request_line", 1234)
+    before = {name: getattr(cfg, name) for name in cfg.settings}
+    assert "keepalive" not in vars(cfg)  # read through gunicorn's __getattr__ until then
+
+    class Worker:
+        pass
+
+    worker = Worker()
+    worker.cfg = cfg  # type: ignore[attr-defined]
+    conf["post_worker_init"](worker)
+    assert vars(cfg)["keepalive"] == 7 and vars(cfg)["limit_request_line"] == 1234
+    assert {name: getattr(cfg, name) for name in cfg.settings} == before
+    # The computed settings stay gunicorn's properties.
+    assert "worker_class" not in vars(cfg) and cfg.worker_class is before["worker_class"]
