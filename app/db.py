@@ -84,12 +84,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         if dialect.name != "sqlite" or getattr(impl, "_storage_format", None) != SQLITE_STORAGE_FORMAT:
             return super().bind_processor(dialect)
 
+        # The last moment written and its text: a command writes its ``now``
+        # in most of its rows (the case, its assignments, events, messages).
+        last: list[tuple[datetime | None, str]] = [(None, "")]
+
         def process(value: datetime | None) -> str | None:
             if value is None:
                 return None
+            seen = last[0]
+            if value == seen[0]:  # the same instant (a naive value never equals an aware one)
+                return seen[1]
             if value.tzinfo is None:
                 raise ValueError("naive datetime given to the database")
-            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            last[0] = (value, text)
+            return text
 
         return process
 

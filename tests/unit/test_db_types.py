@@ -29,8 +29,14 @@ def test_sqlite_gets_the_text_sqlalchemys_processors_would_write() -> None:
     assert quick is not None and generic is not None
     for value in [*TIMES, None]:
         assert quick(value) == generic(value)
+    # Each time again, twice in a row (the last one is kept), then each other one.
+    for value in [t for t in TIMES for _ in range(2)] + [TIMES[0].astimezone(CHINA), *TIMES[::-1]]:
+        assert quick(value) == generic(value)
     with pytest.raises(ValueError, match="naive"):
         quick(datetime(2026, 1, 1))  # noqa: DTZ001 - the naive time refused
+    quick(TIMES[0])
+    with pytest.raises(ValueError, match="naive"):  # after the same wall time, aware
+        quick(TIMES[0].replace(tzinfo=None))
 
 
 def test_postgresql_keeps_the_generic_processor() -> None:
