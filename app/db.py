@@ -166,7 +166,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
                 gate.give_way()
             elif gate is not None:
                 gate.enter(conn.connection.dbapi_connection)
-            conn.exec_driver_sql("BEGIN" if reader else "BEGIN IMMEDIATE")
+            begin = "BEGIN" if reader else "BEGIN IMMEDIATE"
+            if _listened(conn):
+                conn.exec_driver_sql(begin)
+            else:
+                _on_cursor(conn, begin, ())  # SQLAlchemy's execution is most of a BEGIN's cost
 
         if gate is not None:
             gate.install(engine)
@@ -573,16 +577,23 @@ def fetch(conn: Connection, stmt: ClauseElement, params: dict[str, Any]) -> list
 
 
 def _cursor_rows(conn: Connection, sql: str, params: Any) -> list[Any]:
-    dialect = conn.dialect
-    if (
-        dialect.name != "sqlite"
-        or conn.dispatch.before_cursor_execute
-        or conn.engine.dispatch.before_cursor_execute
-    ):
+    if conn.dialect.name != "sqlite" or _listened(conn):
         result = conn.exec_driver_sql(sql, params)
         return list(result.fetchall()) if result.returns_rows else []
     if not conn.in_transaction():
         conn.begin()  # as ``execute`` begins: the engine's begin hooks run
+    return _on_cursor(conn, sql, params)
+
+
+def _listened(conn: Connection) -> bool:
+    """Whether cursor events are listened to (then statements go through SQLAlchemy, to be seen)."""
+    return bool(conn.dispatch.before_cursor_execute or conn.engine.dispatch.before_cursor_execute)
+
+
+def _on_cursor(conn: Connection, sql: str, params: Any) -> list[Any]:
+    """The statement on the DB-API cursor of ``conn``, its rows fetched; a
+    driver error raised as SQLAlchemy raises it."""
+    dialect = conn.dialect
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(sql, params)
