@@ -15,7 +15,8 @@ import threading
 import time
 import weakref
 from collections import OrderedDict, namedtuple
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -51,6 +52,7 @@ _SQLITE_MISTAKES = ("no such table", "no such column", "has no column named", "s
 CONNECT_TIMEOUT_SECONDS = 5
 # The execution option a read-only unit of work carries.
 READ_ONLY = "cases_read_only"
+PIPELINE = "cases_pipeline"  # Connection.info: the pipeline the block of ``pipelined`` runs in
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _GATES: WeakKeyDictionary[Engine, WriterGate] = WeakKeyDictionary()
@@ -577,12 +579,38 @@ def fetch(conn: Connection, stmt: ClauseElement, params: dict[str, Any]) -> list
 
 
 def _cursor_rows(conn: Connection, sql: str, params: Any) -> list[Any]:
+    if PIPELINE in conn.info:
+        return _on_cursor(conn, sql, params)  # fetching its rows waits for the statements before it
     if conn.dialect.name != "sqlite" or _listened(conn):
         result = conn.exec_driver_sql(sql, params)
         return list(result.fetchall()) if result.returns_rows else []
     if not conn.in_transaction():
         conn.begin()  # as ``execute`` begins: the engine's begin hooks run
     return _on_cursor(conn, sql, params)
+
+
+@contextmanager
+def pipelined(conn: Connection) -> Iterator[None]:
+    """On PostgreSQL, the statements of the block go out without waiting for
+    each one's answer (psycopg's pipeline mode): one round trip for them all,
+    at the block's end, where an error of any is raised as SQLAlchemy raises
+    it (and the transaction is then failed). ``executemany`` answers -1
+    inside (the counts come at the end); ``fetch`` waits for what was sent
+    before it. On SQLite nothing changes."""
+    if conn.dialect.name != "postgresql" or PIPELINE in conn.info:
+        yield
+        return
+    driver = conn.connection.driver_connection
+    error = conn.dialect.loaded_dbapi.Error
+    try:
+        with driver.pipeline() as pipeline:  # type: ignore[union-attr]
+            conn.info[PIPELINE] = pipeline
+            try:
+                yield
+            finally:
+                del conn.info[PIPELINE]
+    except error as exc:
+        raise sa_exc.DBAPIError.instance("(pipeline)", None, exc, error, dialect=conn.dialect) from exc
 
 
 def _listened(conn: Connection) -> bool:

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Table, bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from app.db import built, executemany, fetch
+from app.db import built, executemany, fetch, pipelined
 from app.models import Case, CaseClock, CaseEvent, Community, Department, Photo, User
 from app.models.cases import MEDIA_FLAGGED
 from handlers.cases.access import own_unused_photos
@@ -318,12 +318,14 @@ def _write(ctx: Context, f: _Filing, where: _Where) -> Filed:
             if existing is None:
                 raise
             return Filed(existing, False)
-        executemany(conn, INSERT_CLOCK, [clock_row(case)])
-        dispatch(conn, case, routing, now)
-        events = _first_events(uow.session, case, f, photos, routing, now)
+        # PostgreSQL: the rest in one round trip, while the day's number is locked.
+        with pipelined(conn):
+            executemany(conn, INSERT_CLOCK, [clock_row(case)])
+            dispatch(conn, case, routing, now)
+            events = _first_events(uow.session, case, f, photos, routing, now)
+            tell_departments(conn, case, routing, now, county)
         if f.channel is not None:
             f.channel.write(uow.session, case)
-        tell_departments(conn, case, routing, now, county)
         uow.commit()
     return Filed(case.id, True, filed_view(case, events, photos, f.reporter, county))
 

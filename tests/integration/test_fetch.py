@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import Table, bindparam, event, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from app.db import fetch
+from app.db import PIPELINE, executemany, fetch, pipelined
 from app.models import Case, CaseNumberCounter, Department
 from handlers.cases.numbering import NEXT_OF_DAY
 from handlers.cases.submit import EARLIER, PLACE
@@ -123,3 +123,29 @@ def test_an_in_list_is_not_planned(services: Any) -> None:
             select(DEPARTMENTS.c.id).where(DEPARTMENTS.c.name.in_(bindparam("names", expanding=True))),
             {"names": ["综合执法局"]},
         )
+
+
+def test_a_pipelined_block_writes_in_order_and_fails_as_sqlalchemy_fails(services: Any) -> None:
+    """On PostgreSQL the block's statements go out without waiting for each
+    other (psycopg's pipeline); on SQLite the block changes nothing."""
+    many = insert(DEPARTMENTS)
+    one = insert(DEPARTMENTS).returning(DEPARTMENTS.c.id)
+    names = ["管道一局", "管道二局", "管道三局"]
+    mine = select(DEPARTMENTS.c.name).where(DEPARTMENTS.c.name.in_(names)).order_by(DEPARTMENTS.c.id)
+    with services.db.engine.connect() as conn:
+        with pipelined(conn):
+            assert (PIPELINE in conn.info) == (conn.dialect.name == "postgresql")
+            executemany(conn, many, [{"name": names[0]}])
+            # A read inside waits for what went before it.
+            assert fetch(
+                conn, select(DEPARTMENTS.c.kind).where(DEPARTMENTS.c.name == bindparam("n")), {"n": names[0]}
+            )
+            assert fetch(conn, one, {"name": names[1]})[0].id > 0
+            executemany(conn, many, [{"name": names[2]}])
+        assert conn.execute(mine).scalars().all() == names
+        conn.rollback()
+        with pytest.raises(IntegrityError), pipelined(conn):
+            executemany(conn, many, [{"name": names[0]}])
+            executemany(conn, many, [{"name": names[0]}])  # the same name again
+        conn.rollback()
+        assert conn.execute(mine).scalars().all() == []  # nothing of the failed block was kept
