@@ -18,7 +18,7 @@ from collections import OrderedDict, namedtuple
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from types import TracebackType
 from typing import Any, TypeVar, cast
 from weakref import WeakKeyDictionary
@@ -698,6 +698,8 @@ def _insert_from_json(
             value = row[name] if name in row else fixed[name]
             if isinstance(value, datetime):
                 value = _json_value(value)
+            elif isinstance(value, date):
+                value = value.isoformat()  # as PostgreSQL reads a date
             elif isinstance(value, dict | list):
                 pass  # a JSON column's value, nested as it is
             elif processors[name] is not None and value is not None:

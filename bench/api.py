@@ -27,6 +27,7 @@ The last line is one JSON object.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import os
@@ -121,6 +122,9 @@ def call(base: str, method: str, path: str, body: Any = None, token: str | None 
         return json.loads(answer.read())
 
 
+_databases = itertools.count()
+
+
 @contextmanager
 def database(pg: str | None, workdir: Path) -> Iterator[str]:
     """A fresh database URL: an SQLite file, or a database of our own on the server."""
@@ -131,7 +135,7 @@ def database(pg: str | None, workdir: Path) -> Iterator[str]:
     from sqlalchemy.engine import make_url
 
     base = make_url(pg)
-    name = f"bench_api_{os.getpid()}"
+    name = f"bench_api_{os.getpid()}_{next(_databases)}"  # two servers of one run get two
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

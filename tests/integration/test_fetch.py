@@ -149,3 +149,16 @@ def test_a_pipelined_block_writes_in_order_and_fails_as_sqlalchemy_fails(service
             executemany(conn, many, [{"name": names[0]}])  # the same name again
         conn.rollback()
         assert conn.execute(mine).scalars().all() == []  # nothing of the failed block was kept
+
+
+def test_executemany_writes_dates(services: Any) -> None:
+    """A date column (the day's counters) on both databases: PostgreSQL's
+    rows go as one JSON document, where a date is its ISO text."""
+    days = [date(2033, 2, 1), date(2033, 2, 2)]
+    with services.db.engine.connect() as conn:
+        executemany(conn, insert(COUNTERS), [{"day": days[0], "last": 4}, {"day": days[1], "last": 9}])
+        written = conn.execute(
+            select(COUNTERS.c.day, COUNTERS.c.last).where(COUNTERS.c.day.in_(days)).order_by(COUNTERS.c.day)
+        )
+        assert [tuple(r) for r in written] == [(days[0], 4), (days[1], 9)]
+        conn.rollback()
