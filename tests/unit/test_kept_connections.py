@@ -4,6 +4,7 @@ connection a thread, a connection the server closed meanwhile opened again,
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,7 +20,10 @@ class Recorded(ThreadingHTTPServer):
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
-        self.calls: list[tuple[int, str, bytes]] = []  # (client port, target, body)
+        # (the connection's serial, target, body): a port may be given again
+        # to the next connection once the last one is closed.
+        self.calls: list[tuple[int, str, bytes]] = []
+        self.connections = itertools.count()
         self.hang_up_after_answer = False
         self.say_close = False
 
@@ -28,9 +32,13 @@ class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: Recorded
 
+    def setup(self) -> None:
+        super().setup()
+        self.serial = next(self.server.connections)  # one handler a connection
+
     def do_POST(self) -> None:  # noqa: N802 - http.server's name
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.calls.append((self.client_address[1], self.path, body))
+        self.server.calls.append((self.serial, self.path, body))
         answer = b'{"errcode": 0}'
         self.send_response(200)
         self.send_header("Content-Length", str(len(answer)))
@@ -73,8 +81,8 @@ def test_calls_of_a_thread_share_one_connection_and_each_thread_has_its_own(
     other = threading.Thread(target=kept.post, args=("wxa/check?n=3", b"{}", {}))
     other.start()
     other.join()
-    ports = [port for port, _, _ in server.calls]
-    assert ports[0] == ports[1] == ports[2] != ports[3]
+    serials = [serial for serial, _, _ in server.calls]
+    assert serials[0] == serials[1] == serials[2] != serials[3]
     assert [target for _, target, _ in server.calls] == [f"/wxa/check?n={i}" for i in range(4)]
     kept.close()
 
