@@ -28,6 +28,8 @@ from typing import Any
 from sqlalchemy import JSON, Connection, DateTime, Select, Table
 from sqlalchemy.types import TypeDecorator
 
+from app.db import json_value, sqlite_moment
+
 Row = Sequence[Any]
 Convert = Callable[[Any], Any]
 Statement = tuple[str, Any]  # SQL and its parameters, as the driver takes them
@@ -35,24 +37,6 @@ Statement = tuple[str, Any]  # SQL and its parameters, as the driver takes them
 
 def _impl(column_type: Any) -> Any:
     return column_type.impl if isinstance(column_type, TypeDecorator) else column_type
-
-
-def _moment_json(value: datetime) -> str:
-    """A moment as the JSON parameter carries it: ISO 8601 in UTC (a naive one
-    refused, as the column type refuses it)."""
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given to the database")
-    return value.astimezone(UTC).isoformat()
-
-
-def _sqlite_moment(value: datetime) -> str:
-    """What UTCDateTime stores on SQLite (naive UTC, microseconds always
-    written), without its two conversions a value."""
-    if value.tzinfo is not UTC:
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the database")
-        value = value.astimezone(UTC)
-    return value.isoformat(" ", "microseconds")[:26]
 
 
 def _memo(convert: Convert) -> Convert:
@@ -86,17 +70,17 @@ class _Columns:
         if self.pg:
             # The JSON parameter: a moment as text, a JSON column's value nested
             # as it is; the server converts to the column's type.
-            return _memo(_moment_json) if moment else None
+            return _memo(json_value) if moment else None
         process = column_type.dialect_impl(self.dialect).bind_processor(self.dialect)
         if process is None:
             return None
         if moment:
             sample = datetime(2001, 2, 3, 4, 5, 6, 7, tzinfo=UTC)
             # The column's own conversion, or the same text made in one step.
-            same = process(sample) == _sqlite_moment(sample) and process(sample.replace(microsecond=0)) == (
-                _sqlite_moment(sample.replace(microsecond=0))
+            same = process(sample) == sqlite_moment(sample) and process(sample.replace(microsecond=0)) == (
+                sqlite_moment(sample.replace(microsecond=0))
             )
-            return _memo(_sqlite_moment if same else process)
+            return _memo(sqlite_moment if same else process)
         return process if isinstance(_impl(column_type), JSON) else _memo(process)
 
     def sql_type(self, i: int) -> str:
@@ -195,7 +179,7 @@ def _moment_reader(column_type: Any, conn: Connection) -> Convert | None:
     sample = datetime(2001, 2, 3, 4, 5, 6, 7, tzinfo=UTC)
     if dialect.name == "sqlite":
         fast: Convert = _sqlite_read
-        raw: Any = _sqlite_moment(sample)
+        raw: Any = sqlite_moment(sample)
     else:
         fast, raw = _utc, sample
     return fast if fast(raw) == process(raw) else process

@@ -96,9 +96,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             seen = last[0]
             if value == seen[0]:  # the same instant (a naive value never equals an aware one)
                 return seen[1]
-            if value.tzinfo is None:
-                raise ValueError("naive datetime given to the database")
-            text = value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+            text = sqlite_moment(value)
             last[0] = (value, text)
             return text
 
@@ -110,6 +108,30 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def sqlite_moment(value: datetime) -> str:
+    """What UTCDateTime stores on SQLite: the UTC time as naive text,
+    microseconds always written ("2026-06-03 08:00:00.000000"); a naive
+    time refused."""
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        value = value.astimezone(UTC)
+    return value.isoformat(" ", "microseconds")[:26]
+
+
+def json_value(value: Any) -> Any:
+    """A value as a JSON parameter carries it to PostgreSQL: a moment as ISO
+    8601 in UTC (a naive one refused, as UTCDateTime refuses it), a date as
+    its ISO text; anything else as it is."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 class Base(DeclarativeBase):
@@ -562,12 +584,8 @@ def fetch(conn: Connection, stmt: ClauseElement, params: dict[str, Any]) -> list
         rows, fixed = _with_defaults(stmt, [params])
         params = rows[0]
     plan = _plan(stmt, dialect, tuple(params), tuple(fixed))
-    values = [
-        (params[key] if key in params else fixed[key])
-        if process is None
-        else process(params[key] if key in params else fixed[key])
-        for _, key, process in plan.convert
-    ]
+    given = fixed | params
+    values = [given[key] if process is None else process(given[key]) for _, key, process in plan.convert]
     bound: Any = tuple(values) if plan.positional else dict(zip(plan.bind_names, values, strict=True))
     raw = _cursor_rows(conn, plan.sql, bound)
     if plan.row is None:
@@ -660,18 +678,8 @@ def update_rows(conn: Connection, table: Table, rows: list[dict[str, Any]], key:
         f"UPDATE {target} SET {sets} FROM json_to_recordset(%(rows)s::json) AS v({typed}) "
         f"WHERE {target}.{quote(key)} = v.{quote(key)}"
     )
-    records = [{c: _json_value(v) for c, v in r.items()} for r in rows]
+    records = [{c: json_value(v) for c, v in r.items()} for r in rows]
     return int(conn.exec_driver_sql(sql, {"rows": json.dumps(records, ensure_ascii=False)}).rowcount)
-
-
-def _json_value(value: Any) -> Any:
-    """A value as the JSON row carries it: a moment as ISO 8601 in UTC (a naive
-    one refused, as UTCDateTime refuses it)."""
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the database")
-        return value.astimezone(UTC).isoformat()
-    return value
 
 
 def _insert_from_json(
@@ -696,10 +704,8 @@ def _insert_from_json(
         record = {}
         for name in names:
             value = row[name] if name in row else fixed[name]
-            if isinstance(value, datetime):
-                value = _json_value(value)
-            elif isinstance(value, date):
-                value = value.isoformat()  # as PostgreSQL reads a date
+            if isinstance(value, date):  # a moment or a date
+                value = json_value(value)
             elif isinstance(value, dict | list):
                 pass  # a JSON column's value, nested as it is
             elif processors[name] is not None and value is not None:

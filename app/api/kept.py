@@ -12,7 +12,7 @@ every request is done here too, by the same functions:
 
 - the request's id (the caller's ``X-Request-ID`` when sane, else a new
   one) goes back in ``X-Request-ID``, where gunicorn's access line reads it;
-- the request is timed in the same ``http_request_seconds`` series as the
+- the request is timed in the same ``http_request_duration_seconds`` series as the
   view's (its rule, the method, the status);
 - like every request, it gives way to its process's writer (``WriterGate``).
 
