@@ -38,6 +38,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's name
         body = self.rfile.read(int(self.headers["Content-Length"]))
+        # Read before answering: once the answer is out the test may already
+        # have changed the flag for its next call.
+        hang_up = self.server.hang_up_after_answer
         self.server.calls.append((self.serial, self.path, body))
         answer = b'{"errcode": 0}'
         self.send_response(200)
@@ -46,7 +49,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(answer)
-        if self.server.hang_up_after_answer:
+        if hang_up:
             self.close_connection = True  # gone without saying so
 
     def log_message(self, *_: Any) -> None:
