@@ -620,13 +620,16 @@ def pipelined(conn: Connection) -> Iterator[None]:
         return
     driver = conn.connection.driver_connection
     error = conn.dialect.loaded_dbapi.Error
+    # Held here: once the connection is lost inside the block, ``conn.info``
+    # itself raises (a rollback pending), which would hide the lost connection.
+    info = conn.info
     try:
         with driver.pipeline() as pipeline:  # type: ignore[union-attr]
-            conn.info[PIPELINE] = pipeline
+            info[PIPELINE] = pipeline
             try:
                 yield
             finally:
-                del conn.info[PIPELINE]
+                info.pop(PIPELINE, None)
     except error as exc:
         raise sa_exc.DBAPIError.instance("(pipeline)", None, exc, error, dialect=conn.dialect) from exc
 

@@ -9,10 +9,10 @@ from datetime import date
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Table, bindparam, event, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, bindparam, create_engine, event, insert, select
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from app.db import PIPELINE, executemany, fetch, pipelined
+from app.db import PIPELINE, database_away, executemany, fetch, pipelined
 from app.models import Case, CaseNumberCounter, Department
 from handlers.cases.numbering import NEXT_OF_DAY
 from handlers.cases.submit import EARLIER, PLACE
@@ -162,3 +162,27 @@ def test_executemany_writes_dates(services: Any) -> None:
         )
         assert [tuple(r) for r in written] == [(days[0], 4), (days[1], 9)]
         conn.rollback()
+
+
+def test_a_connection_lost_inside_a_pipelined_block_is_raised_as_lost(
+    services: Any, database_url: str
+) -> None:
+    """The database gone mid-block (a restart, an admin's kill) is the error
+    that says so, which the web edge answers with a 503, and not the pending
+    rollback that the block's own cleanup would meet on the lost connection
+    (a 500). The connection is usable again after the rollback."""
+    with services.db.engine.connect() as conn:
+        postgres = conn.dialect.name == "postgresql"
+        pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() if postgres else None
+        with pytest.raises(DBAPIError) as raised, pipelined(conn):
+            if postgres:
+                with create_engine(database_url, isolation_level="AUTOCOMMIT").connect() as admin:
+                    admin.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
+            else:
+                conn.connection.dbapi_connection.close()  # type: ignore[union-attr]
+            executemany(conn, insert(DEPARTMENTS), [{"name": "断线局"}])
+            fetch(conn, select(DEPARTMENTS.c.id).where(DEPARTMENTS.c.name == bindparam("n")), {"n": "断线局"})
+        assert database_away(raised.value)
+        conn.rollback()
+        assert PIPELINE not in conn.info
+        assert conn.execute(select(DEPARTMENTS.c.id).where(DEPARTMENTS.c.name == "断线局")).all() == []
