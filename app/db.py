@@ -630,8 +630,28 @@ def pipelined(conn: Connection) -> Iterator[None]:
                 yield
             finally:
                 info.pop(PIPELINE, None)
-    except error as exc:
-        raise sa_exc.DBAPIError.instance("(pipeline)", None, exc, error, dialect=conn.dialect) from exc
+    except sa_exc.DBAPIError as exc:  # a statement of the block, raised by SQLAlchemy
+        if not exc.connection_invalidated and _lost(driver):
+            conn.invalidate(exc.orig)
+            exc.connection_invalidated = True
+        raise
+    except error as exc:  # the block's end
+        lost = conn.dialect.is_disconnect(exc, driver, None) or _lost(driver)
+        if lost:
+            conn.invalidate(exc)
+        raise sa_exc.DBAPIError.instance(
+            "(pipeline)", None, exc, error, dialect=conn.dialect, connection_invalidated=lost
+        ) from exc
+
+
+def _lost(driver: Any) -> bool:
+    """Whether psycopg's connection is gone. As SQLAlchemy does for a
+    statement, a lost connection is invalidated, so the rollback that follows
+    does not ask the dead one (and the pool's reset does not log a traceback).
+    In pipeline mode psycopg may not mark it broken; its libpq status says."""
+    from psycopg import pq
+
+    return bool(driver.closed or driver.broken or driver.pgconn.status == pq.ConnStatus.BAD)
 
 
 def _listened(conn: Connection) -> bool:
