@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_request_ids(app)  # first: even a request refused by a hook has an id
     init_metrics(app)  # then the timer, before any other hook may answer
     give_way = _writer_first(app, services)
+    _shared_reads(app, services)
     register_api(app)
     register_console(app)
     register_cli(app)
@@ -98,6 +99,15 @@ def _writer_first(app: Flask, services: Services) -> Callable[[], None]:
         return _no_writer
     app.before_request(gate.give_way)
     return gate.give_way
+
+
+def _shared_reads(app: Flask, services: Services) -> None:
+    """On PostgreSQL a request's reads share one connection (``RequestReader``):
+    it is given back when the request ends. On SQLite each read has its own."""
+    if services.db.request_reader() is not None:
+        from app.api.web import end_request
+
+        app.teardown_request(end_request)
 
 
 def _no_writer() -> None:

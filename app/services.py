@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.clock import Clock
-from app.db import Database
+from app.db import Database, RequestReader
 from app.dependencies import DATABASE, REDIS, Outage
 from app.settings import Settings
 from handlers.context import Context
@@ -156,13 +156,23 @@ class Services:
         for callback in self._wakers:
             callback()
 
-    def context(self) -> Context:
+    def request_context(self) -> Context:
+        """A web request's context: on PostgreSQL its reads share one
+        connection (``RequestReader``), given back by ``end_request``."""
+        return self.context(self.db.request_reader())
+
+    @staticmethod
+    def end_request(context: Context) -> None:
+        if isinstance(context.connect_reader, RequestReader):
+            context.connect_reader.close()
+
+    def context(self, reader: RequestReader | None = None) -> Context:
         from app.photos import process_upload
 
         return Context(
             uow=self.db.uow,
             reader=self.db.read,
-            connect_reader=self.db.reading,
+            connect_reader=reader or self.db.reading,
             clock=self.clock,
             county=self.routing.in_effect(),
             photos=self.photos,

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from app.dependencies import DATABASE, FIRST_RETRY_SECONDS, MAX_RETRY_SECONDS, REDIS, Outage, dependency_away
 from handlers.retry import backoff_seconds
@@ -53,11 +53,12 @@ def make_announcer(redis: Any, engine: Engine, outages: dict[str, Outage]) -> Ca
     if redis is not None:
         return _quietly(outages[REDIS], lambda: redis.publish(CHANNEL, b"1"))
     if engine.dialect.name == "postgresql":
+        # Outside a transaction: the NOTIFY alone, not BEGIN, NOTIFY, COMMIT.
+        autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
 
         def notify() -> None:
-            with engine.connect() as conn:
-                conn.execute(text(f"NOTIFY {CHANNEL}"))
-                conn.commit()
+            with autocommit.connect() as conn:
+                conn.exec_driver_sql(f"NOTIFY {CHANNEL}")
 
         return _quietly(outages[DATABASE], notify)
     return None

@@ -1,6 +1,6 @@
 """Filing and reference reads over HTTP, side by side with the peer.
 
-    .venv/bin/python bench/api.py [--peer [--peer-gthread]] [--pg URL] [-n 1000] [-c 8] [--rounds 1]
+    .venv/bin/python bench/api.py [--peer [--peer-gthread]] [--pg URL [--peer-sqlite]] [-n 1000] [-c 8] [--rounds 1]
 
 Starts the product as it is deployed: gunicorn -w 2 serving ``app:create_app()``
 with the repository's ``gunicorn.conf.py`` (gthread workers, 2 threads each,
@@ -16,8 +16,12 @@ and ``GET /api/v1/categories``: N requests at concurrency C through
 With ``--peer`` it also sets up and serves the peer, 6aika/issue-reporting (a
 Django Open311 server a county could deploy for intake instead), through
 ``bench/peer.sh`` (``PEER_MIRROR``: the git dir of a copy of its repository), on
-SQLite under gunicorn -w 2 as its ``serve.sh`` starts it (sync workers), and measures its ``POST requests.json`` and
+the same database as ours (SQLite, or with ``--pg`` a PostgreSQL database of its
+own on that server, through Django's PostgreSQL backend: the peer's own default
+is PostGIS, whose geometry it only adds), under gunicorn -w 2 as its
+``serve.sh`` starts it (sync workers), and measures its ``POST requests.json`` and
 ``GET services.json`` the same way; the two sides alternate in the same run.
+``--peer-sqlite`` keeps the peer on SQLite while ours is on PostgreSQL.
 ``--peer-gthread`` serves the peer with the worker class ours has (gthread, 2
 threads) instead, to show what that setting alone is worth to it.
 Every process it starts is stopped on the way out, on Ctrl-C and failures too.
@@ -220,13 +224,24 @@ def start_ours(
     return base, env, {"server": server.pid, "wechat": fake}
 
 
-def start_peer(stack: ExitStack, workdir: Path, threaded: bool = False) -> tuple[str, dict[str, int]]:
+def start_peer(
+    stack: ExitStack, workdir: Path, threaded: bool = False, pg: str | None = None
+) -> tuple[str, dict[str, int]]:
     """The peer as its ``serve.sh`` starts it (sync workers), or with ``threaded``
-    in the worker class ours is deployed with, to tell the two apart from it."""
+    in the worker class ours is deployed with, to tell the two apart from it;
+    on SQLite, or with ``pg`` on a PostgreSQL database of its own there."""
     if not os.environ.get("PEER_MIRROR"):
         raise SystemExit("--peer needs PEER_MIRROR: the git dir of a copy of github:6aika/issue-reporting")
     script = str(ROOT / "bench" / "peer.sh")
-    env = dict(os.environ, PEER_DB=f"sqlite:///{workdir / 'peer.sqlite3'}")
+    if pg:
+        from sqlalchemy.engine import make_url
+
+        url = make_url(stack.enter_context(database(pg, workdir)))
+        # django-environ's names: postgres:// is Django's PostgreSQL backend.
+        peer_db = url.set(drivername="postgres").render_as_string(hide_password=False)
+    else:
+        peer_db = f"sqlite:///{workdir / 'peer.sqlite3'}"
+    env = dict(os.environ, PEER_DB=peer_db)
     env.pop("GUNICORN_CMD_ARGS", None)
     if threaded:
         env["GUNICORN_CMD_ARGS"] = "--worker-class gthread --threads 2"
@@ -461,6 +476,11 @@ def main() -> None:
         action="store_true",
         help="serve the peer with gthread x 2 too (as ours), not its sync workers",
     )
+    parser.add_argument(
+        "--peer-sqlite",
+        action="store_true",
+        help="with --pg, keep the peer on SQLite (by default it runs on PostgreSQL as ours does)",
+    )
     parser.add_argument("-n", type=int, default=1000, help="requests per measurement")
     parser.add_argument("-c", type=int, default=8, help="concurrent clients")
     parser.add_argument("--rounds", type=int, default=1, help="alternations; the median round is reported")
@@ -491,10 +511,15 @@ def measure_all(args: argparse.Namespace) -> dict[str, Any]:
             f"ours: gunicorn -w 2 (gthread x 2, gunicorn.conf.py) on {base} ({database}), {len(ours.tokens)} residents, {staff} staff"
         )
         if args.peer:
-            peer, peer_groups = start_peer(stack, workdir, args.peer_gthread)
+            peer_pg = None if args.peer_sqlite else args.pg
+            peer, peer_groups = start_peer(stack, workdir, args.peer_gthread, peer_pg)
             sides.append(Side("peer", peer, peer_groups, lambda _offset: peer_post, PEER_SERVICES))
             workers = "gthread x 2" if args.peer_gthread else "sync"
-            print(f"peer: 6aika/issue-reporting, gunicorn -w 2 ({workers}) on {peer} (sqlite)", flush=True)
+            peer_database = "postgresql" if peer_pg else "sqlite"
+            print(
+                f"peer: 6aika/issue-reporting, gunicorn -w 2 ({workers}) on {peer} ({peer_database})",
+                flush=True,
+            )
         results, filed = run_rounds(sides, args.n, args.c, args.rounds)
         ours.filed += filed
         calls = _sec_check_calls(env["WECHAT_API_BASE"])
@@ -502,6 +527,9 @@ def measure_all(args: argparse.Namespace) -> dict[str, Any]:
     return summary(results, database) | {
         "cases_on_file": args.cases,
         "peer_workers": ("gthread" if args.peer_gthread else "sync") if args.peer else None,
+        "peer_database": ("sqlite" if args.peer_sqlite or not args.pg else "postgresql")
+        if args.peer
+        else None,
     }
 
 

@@ -1,9 +1,10 @@
 #!/bin/bash
 # The peer for bench/api.py: 6aika/issue-reporting (a Django Open311 GeoReport v2 server)
-# on loopback, on SQLite, so a filing can be measured against it in the same run.
+# on loopback, on SQLite or PostgreSQL, so a filing can be measured against it in the same run.
 #
 #   PEER_MIRROR=<git dir of a copy of github:6aika/issue-reporting> bench/peer.sh setup
 #   PEER_DB=sqlite:////tmp/x/peer.sqlite3 bench/peer.sh db       # fresh schema, one service 'dog'
+#   (or PEER_DB=postgres://postgres@127.0.0.1:5432/<an empty database>: Django's PostgreSQL backend)
 #   PEER_DB=... bench/peer.sh serve 18801                      # gunicorn -w 2, in the foreground
 #
 # Its source and virtualenv live in PEER_DIR (default: the temp folder's bench-peer/),
@@ -22,6 +23,9 @@ setup() {
         python3 -m venv "$P/venv"
         "$P/venv/bin/pip" install -q --disable-pip-version-check -r "$P/src/requirements.txt" gunicorn
     fi
+    # Its requirements name no PostgreSQL driver (its deployments add one): the one Django 3.2 takes.
+    "$P/venv/bin/python" -c "import psycopg2" 2>/dev/null ||
+        "$P/venv/bin/pip" install -q --disable-pip-version-check psycopg2-binary==2.9.10
     if ! ls /usr/lib/*/libgdal.so.* >/dev/null 2>&1 || ! ls /usr/lib/*/libgeos_c.so.* >/dev/null 2>&1; then
         apt-get update -qq
         apt-get install -y -qq libgdal32 libgeos-c1v5 >/dev/null

@@ -5,7 +5,7 @@ to any other version) and the ports it may use."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -77,9 +77,10 @@ class Context:
     # never queue behind a filing; they only give way, 50 ms at most, to a
     # writer of their own process mid-transaction). None: reads use ``uow``.
     reader: Callable[[], UnitOfWork] | None = None
-    # A Core connection that only reads (app/db.py Database.reading), for a
-    # statement or two without an ORM session. None: the connection of ``read``.
-    connect_reader: Callable[[], Connection] | None = None
+    # A Core connection that only reads (app/db.py Database.reading, or a
+    # request's RequestReader), for a statement or two without an ORM
+    # session. None: the connection of ``read``.
+    connect_reader: Callable[[], AbstractContextManager[Connection]] | None = None
 
     def read(self) -> UnitOfWork:
         """A unit of work for a query: it must not write."""

@@ -127,14 +127,13 @@ def authenticated_user() -> User:
     uid = _token_user_id()
     if uid is None:
         raise Unauthorized("请先登录", "login_required")
-    services = current_app.extensions["services"]
-    with services.db.reading() as conn:
+    if "ctx" not in g:  # the request's one context (app/api/web.py: ctx)
+        g.ctx = current_app.extensions["services"].request_context()
+    with g.ctx.reading() as conn:  # on PostgreSQL the connection the request's other reads take
         user = _read_user(conn, uid)
     if user is None:
         raise Unauthorized("账号不存在，请重新登录", "bad_token")
     note_user(user.id)
-    if "ctx" not in g:  # the request's one context (app/api/web.py: ctx)
-        g.ctx = services.context()
     note_seen(g.ctx, user)
     g.user = user
     return user

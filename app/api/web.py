@@ -27,8 +27,14 @@ BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
 def ctx() -> Context:
     """The handler context for this request."""
     if "ctx" not in g:
-        g.ctx = current_app.extensions["services"].context()
+        g.ctx = current_app.extensions["services"].request_context()
     return g.ctx  # type: ignore[no-any-return]
+
+
+def end_request(_exc: BaseException | None = None) -> None:
+    """The request's context gives back what it kept (``request_context``)."""
+    if "ctx" in g:
+        current_app.extensions["services"].end_request(g.ctx)
 
 
 def caller(*roles: str) -> User:
