@@ -636,7 +636,7 @@ def pipelined(conn: Connection) -> Iterator[None]:
             exc.connection_invalidated = True
         raise
     except error as exc:  # the block's end
-        lost = conn.dialect.is_disconnect(exc, driver, None) or _lost(driver)
+        lost = _lost(driver)
         if lost:
             conn.invalidate(exc)
         raise sa_exc.DBAPIError.instance(
@@ -645,10 +645,11 @@ def pipelined(conn: Connection) -> Iterator[None]:
 
 
 def _lost(driver: Any) -> bool:
-    """Whether psycopg's connection is gone. As SQLAlchemy does for a
-    statement, a lost connection is invalidated, so the rollback that follows
-    does not ask the dead one (and the pool's reset does not log a traceback).
-    In pipeline mode psycopg may not mark it broken; its libpq status says."""
+    """Whether psycopg's connection is gone: what SQLAlchemy's psycopg dialect
+    asks (closed or broken), and libpq's status, since in pipeline mode
+    psycopg may not mark it broken. As SQLAlchemy does for a statement, a lost
+    connection is invalidated, so the rollback that follows does not ask the
+    dead one (and the pool's reset does not log a traceback)."""
     from psycopg import pq
 
     return bool(driver.closed or driver.broken or driver.pgconn.status == pq.ConnStatus.BAD)

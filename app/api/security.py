@@ -127,14 +127,15 @@ def authenticated_user() -> User:
     uid = _token_user_id()
     if uid is None:
         raise Unauthorized("请先登录", "login_required")
-    if "ctx" not in g:  # the request's one context (app/api/web.py: ctx)
-        g.ctx = current_app.extensions["services"].request_context()
-    with g.ctx.reading() as conn:  # on PostgreSQL the connection the request's other reads take
+    from app.api.web import ctx  # the request's one context (web imports this module)
+
+    context = ctx()
+    with context.reading() as conn:  # on PostgreSQL the connection the request's other reads take
         user = _read_user(conn, uid)
     if user is None:
         raise Unauthorized("账号不存在，请重新登录", "bad_token")
     note_user(user.id)
-    note_seen(g.ctx, user)
+    note_seen(context, user)
     g.user = user
     return user
 
